@@ -1,0 +1,57 @@
+/**
+ * Serving a folder listing in parts of LIST_PART_ENTRIES entries, so that a folder of 100,000
+ * entries streams as a hundred small frames instead of one giant one. Links are shown as what
+ * they point to when that stays inside the shared folder, and as 'link' otherwise.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { FerryError, WIRE_CODES } from '../../shared/errors.js';
+import { checkPeerPath, isHiddenPartialName } from '../../shared/path-guard.js';
+import type { RemoteEntry } from '../../shared/types.js';
+import { fsError, realInside, resolveInside } from './fs-guard.js';
+import type { Connection } from './protocol/connection.js';
+import { LIST_PART_ENTRIES } from './protocol/constants.js';
+
+function describe(realRoot: string, dir: string, d: fs.Dirent): RemoteEntry | undefined {
+  const abs = path.join(dir, d.name);
+  try {
+    let st = fs.lstatSync(abs);
+    if (st.isSymbolicLink()) {
+      const real = fs.realpathSync(abs);
+      if (!realInside(realRoot, real)) return { name: d.name, kind: 'link', size: 0, mtime: Math.trunc(st.mtimeMs) };
+      st = fs.statSync(real);
+    }
+    const kind = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other';
+    return { name: d.name, kind, size: kind === 'file' ? st.size : 0, mtime: Math.trunc(st.mtimeMs) };
+  } catch {
+    return undefined; // vanished, or a broken link
+  }
+}
+
+export function serveList(conn: Connection, realRoot: string, req: number, peerPath: string): void {
+  const fail = (err: unknown): void => {
+    const e = err instanceof FerryError ? err : fsError(err, `listing "${peerPath}"`);
+    conn.send({ t: 'fail', req, code: WIRE_CODES[e.code], message: e.message });
+  };
+  void (async () => {
+    const comps = checkPeerPath(peerPath, { allowRoot: true });
+    const dir = await resolveInside(realRoot, comps, { mustExist: true });
+    const handle = await fs.promises.opendir(dir, { bufferSize: 256 });
+    let part: RemoteEntry[] = [];
+    let total = 0;
+    for await (const d of handle) {
+      if (isHiddenPartialName(d.name)) continue;
+      const e = describe(realRoot, dir, d);
+      if (!e) continue;
+      part.push(e);
+      total++;
+      if (part.length === LIST_PART_ENTRIES) {
+        if (conn.isClosed) return;
+        if (!conn.send({ t: 'list-part', req, entries: part })) await new Promise<void>((r) => conn.once('drain', () => r()));
+        part = [];
+      }
+    }
+    if (part.length > 0) conn.send({ t: 'list-part', req, entries: part });
+    conn.send({ t: 'list-end', req, total });
+  })().catch(fail);
+}

@@ -1,0 +1,564 @@
+/**
+ * The receiving half of a transfer (an upload on the server, a download on the client): answers
+ * the manifest file by file (send, resume, skip, refuse), checks every block's digest before it
+ * counts as written, checks the whole file against the sender's digest, syncs in batches, and
+ * only then gives each file its final name.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { codeFromWire, FerryError, toErrorInfo, WIRE_CODES } from '../../shared/errors.js';
+import { checkPeerPath } from '../../shared/path-guard.js';
+import type { ConflictPolicy } from '../../shared/types.js';
+import { Bitmap, blockCount, blockLength } from './blocks.js';
+import { fsError, realInside } from './fs-guard.js';
+import { blockDigest, fileDigest } from './hash.js';
+import {
+  appendJournal,
+  createJournal,
+  land,
+  partialNames,
+  readJournal,
+  removeQuietly,
+  syncDir,
+} from './landing.js';
+import type { BlockHeader } from './protocol/codec.js';
+import { MAX_BLOCK_SIZE, MIN_BLOCK_SIZE, OFFER_PART_ENTRIES } from './protocol/constants.js';
+import type { Decision, LandedFile, Message, OfferEntry } from './protocol/messages.js';
+import type { TransferHandler, TransferHost } from './session-types.js';
+import type { Transfer } from './transfer.js';
+
+export interface ReceiveOptions {
+  /** Real path of the folder everything lands under (the share root, or the download folder). */
+  base: string;
+  /** Sub-folder of base, as checked path components. */
+  to: string[];
+  conflict: ConflictPolicy;
+}
+
+interface RFile {
+  i: number;
+  entry: OfferEntry;
+  dir: string;
+  name: string;
+  /** Path of the parent relative to base, '/'-separated. */
+  relDir: string;
+  part: string;
+  journal: string | undefined;
+  n: number;
+  have: Bitmap;
+  haveCount: number;
+  digests: Buffer;
+  fd: number | undefined;
+  resume: boolean;
+  writes: number;
+  root: string | undefined;
+  state: 'open' | 'landing' | 'done' | 'failed';
+  unjournaled: number[];
+}
+
+/** Partial files being written by any receiver in this process: two transfers never share one. */
+const activeParts = new Set<string>();
+
+/** Receiver-wide bytes waiting for the disk before sockets pause (the disk is slower than the net). */
+const WRITE_HIGH_WATER = 32 * 1024 * 1024;
+const WRITE_LOW_WATER = 8 * 1024 * 1024;
+/** Landing batches: fsync many files, then rename them, then fsync their folders once. */
+const LAND_BATCH_FILES = 256;
+const LAND_BATCH_BYTES = 64 * 1024 * 1024;
+const LAND_DELAY_MS = 5;
+const CHECKPOINT_MS = 1000;
+
+export class Receiver implements TransferHandler {
+  private readonly files: (RFile | undefined)[] = [];
+  private readonly dirs: { abs: string; mtime: number; depth: number }[] = [];
+  private readonly dirCache = new Map<string, string>();
+  private offerChain: Promise<void> = Promise.resolve();
+  private offered = 0;
+  private outstanding = 0;
+  private senderDone = false;
+  private aborted: FerryError | undefined;
+  private acks: number[] = [];
+  private ackScheduled = false;
+  private pendingBytes = 0;
+  private paused = false;
+  private landQueue: RFile[] = [];
+  private landQueueBytes = 0;
+  private landTimer: NodeJS.Timeout | undefined;
+  private landing: Promise<void> = Promise.resolve();
+  private landingBusy = 0;
+  private readonly checkpointTimer: NodeJS.Timeout;
+  private completed = false;
+
+  constructor(
+    private readonly host: TransferHost,
+    readonly xfer: number,
+    private readonly transfer: Transfer,
+    private readonly opts: ReceiveOptions,
+  ) {
+    transfer.canceller = (err) => {
+      this.host.control.send({ t: 'cancel', xfer, code: WIRE_CODES[err.code], message: err.message });
+      this.abort(err);
+    };
+    transfer.setState('running');
+    this.checkpointTimer = setInterval(() => this.checkpointAll(), CHECKPOINT_MS);
+    this.checkpointTimer.unref();
+  }
+
+  onMessage(m: Message): void {
+    switch (m.t) {
+      case 'offer':
+        this.offerChain = this.offerChain
+          .then(() => this.onOffer(m.files, m.last))
+          .catch((err: unknown) => this.fail(err));
+        break;
+      case 'end': {
+        const f = this.files[m.f];
+        if (!f) break;
+        f.root = m.root;
+        this.maybeFinalize(f);
+        break;
+      }
+      case 'skip-file': {
+        const f = this.files[m.f];
+        if (f && (f.state === 'open' || f.state === 'landing')) {
+          this.dropFile(f, true);
+          const error = new FerryError(codeFromWire(m.code), m.message);
+          this.transfer.failures.push({ path: f.entry.path, error: toErrorInfo(error) });
+          this.transfer.filesDone++;
+          this.transfer.file({ index: f.i, path: f.entry.path, state: 'failed', error: toErrorInfo(error) });
+          this.settle();
+        }
+        break;
+      }
+      case 'done':
+        this.senderDone = true;
+        this.transfer.setState('verifying');
+        this.scheduleLanding(true);
+        this.maybeComplete();
+        break;
+      case 'cancel':
+        this.abort(new FerryError(codeFromWire(m.code), m.message), true);
+        break;
+      default:
+        throw new FerryError('FERRY_ERR_PROTOCOL', `Unexpected "${m.t}" for an incoming transfer`);
+    }
+  }
+
+  private async onOffer(entries: OfferEntry[], last: boolean): Promise<void> {
+    if (this.aborted) return;
+    const decisions: Decision[] = [];
+    const infos = [];
+    for (const entry of entries) {
+      const i = this.offered++;
+      const d = this.decide(i, entry);
+      if (entry.kind === 'file') {
+        decisions.push(d);
+        const f = this.files[i];
+        infos.push({ index: i, path: entry.path, size: entry.size, blocks: blockCount(entry.size, entry.bs), blockSize: entry.bs });
+        this.transfer.filesTotal++;
+        this.transfer.bytesTotal += entry.size;
+        if (d.a === 'skip') {
+          this.transfer.bytesTotal -= entry.size;
+          this.transfer.filesSkipped++;
+          this.transfer.filesDone++;
+          this.transfer.file({ index: i, path: entry.path, state: 'skipped', reason: d.reason ?? 'exists' });
+        } else if (d.a === 'refuse') {
+          const error = { code: codeFromWire(d.code), message: d.reason ?? 'refused' };
+          this.transfer.failures.push({ path: entry.path, error });
+          this.transfer.filesDone++;
+          this.transfer.file({ index: i, path: entry.path, state: 'refused', error });
+        } else if (f) {
+          this.transfer.addDone(f.resume ? resumedBytes(f) : 0);
+        }
+      }
+      if (i % 512 === 511) await new Promise((r) => setImmediate(r));
+    }
+    this.transfer.emit('files', infos);
+    for (let j = 0; j < decisions.length || (j === 0 && last); j += OFFER_PART_ENTRIES) {
+      const part = decisions.slice(j, j + OFFER_PART_ENTRIES);
+      this.host.control.send({ t: 'reply', xfer: this.xfer, d: part, last: last && j + OFFER_PART_ENTRIES >= decisions.length });
+    }
+  }
+
+  /** Answer one manifest entry. Every path from the peer goes through the guard first. */
+  private decide(i: number, entry: OfferEntry): Decision {
+    try {
+      const comps = checkPeerPath(entry.path);
+      if (entry.kind === 'dir') {
+        const abs = this.resolveDir([...this.opts.to, ...comps]);
+        this.dirs.push({ abs, mtime: entry.mtime, depth: comps.length });
+        return { i, a: 'skip' };
+      }
+      if (entry.bs < MIN_BLOCK_SIZE || entry.bs > MAX_BLOCK_SIZE) {
+        throw new FerryError('FERRY_ERR_PROTOCOL', `Block size ${entry.bs} is out of range`);
+      }
+      const name = comps[comps.length - 1]!;
+      const parentComps = comps.slice(0, -1);
+      const dir = this.resolveDir([...this.opts.to, ...parentComps]);
+      const target = path.join(dir, name);
+      const st = lstatOrUndefined(target);
+      if (st) {
+        if (st.isFile() && st.size === entry.size && Math.abs(st.mtimeMs - entry.mtime) < 1) {
+          return { i, a: 'skip', reason: 'identical' };
+        }
+        if (this.opts.conflict === 'skip') {
+          return { i, a: 'skip', code: WIRE_CODES.FERRY_ERR_EXISTS, reason: 'exists' };
+        }
+        if (this.opts.conflict === 'overwrite' && st.isDirectory()) {
+          throw new FerryError('FERRY_ERR_EXISTS', `A folder named ${name} stands where the file would go`);
+        }
+      }
+      const names = partialNames(name);
+      const part = path.join(dir, names.part);
+      if (activeParts.has(part)) throw new FerryError('FERRY_ERR_EXISTS', `${entry.path} is already being received`);
+      const n = blockCount(entry.size, entry.bs);
+      const journal = n > 1 ? path.join(dir, names.journal) : undefined;
+      const prior = journal && fs.existsSync(part) ? readJournal(journal, entry, n) : undefined;
+      const f: RFile = {
+        i,
+        entry,
+        dir,
+        name,
+        relDir: [...this.opts.to, ...parentComps].join('/'),
+        part,
+        journal,
+        n,
+        have: prior?.have ?? new Bitmap(n),
+        haveCount: prior ? prior.have.count() : 0,
+        digests: prior?.digests ?? Buffer.alloc(n * 16),
+        fd: undefined,
+        resume: !!prior,
+        writes: 0,
+        root: undefined,
+        state: 'open',
+        unjournaled: [],
+      };
+      activeParts.add(part);
+      this.files[i] = f;
+      this.outstanding++;
+      if (prior) return { i, a: 'resume', have: prior.have.toBase64() };
+      return { i, a: 'send' };
+    } catch (err) {
+      const e = err instanceof FerryError ? err : fsError(err, entry.path);
+      return { i, a: 'refuse', code: WIRE_CODES[e.code], reason: e.message };
+    }
+  }
+
+  /** Real path of a folder under base, created as needed, never leaving base through a link. */
+  private resolveDir(comps: string[]): string {
+    let real = this.opts.base;
+    for (let k = 0; k < comps.length; k++) {
+      const rel = comps.slice(0, k + 1).join('/');
+      const cached = this.dirCache.get(rel);
+      if (cached) {
+        real = cached;
+        continue;
+      }
+      const p = path.join(real, comps[k]!);
+      let st = lstatOrUndefined(p);
+      if (!st) {
+        try {
+          fs.mkdirSync(p);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fsError(err, rel);
+        }
+        st = fs.lstatSync(p);
+      }
+      let next = p;
+      if (st.isSymbolicLink()) {
+        next = fs.realpathSync(p);
+        if (!realInside(this.opts.base, next)) {
+          throw new FerryError('FERRY_ERR_OUTSIDE_ROOT', `${rel} leads outside the shared folder`);
+        }
+        st = fs.statSync(next);
+      }
+      if (!st.isDirectory()) throw new FerryError('FERRY_ERR_NOT_A_DIRECTORY', `${rel} is a file, not a folder`);
+      this.dirCache.set(rel, next);
+      real = next;
+    }
+    return real;
+  }
+
+  onBlock(h: BlockHeader, payload: Buffer): void {
+    const f = this.files[h.file];
+    if (!f || f.state !== 'open' || this.aborted) return; // a late block for a dropped file
+    if (h.block >= f.n || payload.length !== blockLength(f.entry.size, f.entry.bs, h.block)) {
+      throw new FerryError('FERRY_ERR_PROTOCOL', `Block ${h.block} of ${f.entry.path} has the wrong size`);
+    }
+    if (f.have.get(h.block)) {
+      this.ack(h.file, h.block);
+      return;
+    }
+    const digest = blockDigest(payload);
+    if (!digest.equals(h.digest)) {
+      this.host.control.send({ t: 'nack', xfer: this.xfer, f: h.file, b: h.block, code: WIRE_CODES.FERRY_ERR_INTEGRITY });
+      this.transfer.block({ file: h.file, block: h.block, state: 'failed' });
+      return;
+    }
+    try {
+      if (f.fd === undefined) this.openPartial(f);
+    } catch (err) {
+      this.fileFailed(f, fsError(err, f.entry.path));
+      return;
+    }
+    f.writes++;
+    this.pendingBytes += payload.length;
+    if (!this.paused && this.pendingBytes > WRITE_HIGH_WATER) {
+      this.paused = true;
+      this.host.pool.setReading(false);
+    }
+    const b = h.block;
+    fs.write(f.fd!, payload, 0, payload.length, b * f.entry.bs, (err) => {
+      f.writes--;
+      this.pendingBytes -= payload.length;
+      if (this.paused && this.pendingBytes < WRITE_LOW_WATER) {
+        this.paused = false;
+        this.host.pool.setReading(true);
+      }
+      if (f.state !== 'open') return;
+      if (err) {
+        this.fileFailed(f, fsError(err, f.entry.path));
+        return;
+      }
+      if (!f.have.get(b)) {
+        f.have.set(b);
+        f.haveCount++;
+        digest.copy(f.digests, b * 16);
+        if (f.journal) f.unjournaled.push(b);
+        this.transfer.addDone(payload.length);
+      }
+      if (this.transfer.watchingBlocks) this.transfer.block({ file: f.i, block: b, state: 'verified' });
+      this.ack(f.i, b);
+      this.maybeFinalize(f);
+    });
+  }
+
+  private openPartial(f: RFile): void {
+    if (f.resume) {
+      f.fd = fs.openSync(f.part, 'r+');
+      return;
+    }
+    f.fd = fs.openSync(f.part, 'w');
+    if (f.journal) createJournal(f.journal, f.entry);
+    this.transfer.file({ index: f.i, path: f.entry.path, state: 'sending' });
+  }
+
+  private ack(file: number, block: number): void {
+    this.acks.push(file, block);
+    if (this.ackScheduled) return;
+    this.ackScheduled = true;
+    setImmediate(() => {
+      this.ackScheduled = false;
+      const b = this.acks;
+      this.acks = [];
+      if (!this.aborted && b.length > 0) this.host.control.send({ t: 'ack', xfer: this.xfer, b });
+    });
+  }
+
+  private maybeFinalize(f: RFile): void {
+    if (f.state !== 'open' || f.root === undefined || f.haveCount < f.n || f.writes > 0) return;
+    if (fileDigest(f.digests) !== f.root) {
+      this.fileFailed(f, new FerryError('FERRY_ERR_INTEGRITY', `${f.entry.path} does not match the sender's checksum`));
+      return;
+    }
+    try {
+      if (f.fd === undefined) f.fd = fs.openSync(f.part, f.resume ? 'r+' : 'w');
+      const t = f.entry.mtime / 1000;
+      fs.futimesSync(f.fd, t, t);
+    } catch (err) {
+      this.fileFailed(f, fsError(err, f.entry.path));
+      return;
+    }
+    f.state = 'landing';
+    this.landQueue.push(f);
+    this.landQueueBytes += f.entry.size;
+    this.scheduleLanding(this.landQueue.length >= LAND_BATCH_FILES || this.landQueueBytes >= LAND_BATCH_BYTES);
+  }
+
+  private scheduleLanding(now: boolean): void {
+    if (this.landQueue.length === 0) return;
+    if (!now) {
+      this.landTimer ??= setTimeout(() => {
+        this.landTimer = undefined;
+        this.scheduleLanding(true);
+      }, LAND_DELAY_MS);
+      return;
+    }
+    if (this.landTimer) clearTimeout(this.landTimer);
+    this.landTimer = undefined;
+    const batch = this.landQueue;
+    this.landQueue = [];
+    this.landQueueBytes = 0;
+    this.landingBusy++;
+    this.landing = this.landing
+      .then(() => this.landBatch(batch))
+      .catch((err: unknown) => this.fail(err))
+      .finally(() => {
+        this.landingBusy--;
+        this.maybeComplete();
+      });
+  }
+
+  /** Sync a batch of complete files, give them their final names, sync their folders. */
+  private async landBatch(batch: RFile[]): Promise<void> {
+    await Promise.all(
+      batch.map(
+        (f) =>
+          new Promise<void>((resolve) =>
+            fs.fsync(f.fd!, (err) => {
+              if (err) this.fileFailed(f, fsError(err, f.entry.path));
+              resolve();
+            }),
+          ),
+      ),
+    );
+    const results: LandedFile[] = [];
+    const dirs = new Set<string>();
+    for (const f of batch) {
+      if (f.state !== 'landing') continue;
+      try {
+        fs.closeSync(f.fd!);
+        f.fd = undefined;
+        const finalName = land(f.part, f.dir, f.name, this.opts.conflict);
+        removeQuietly(f.journal);
+        activeParts.delete(f.part);
+        f.state = 'done';
+        this.outstanding--;
+        dirs.add(f.dir);
+        const rel = f.relDir ? `${f.relDir}/${finalName}` : finalName;
+        results.push({ f: f.i, path: rel });
+        this.transfer.filesLanded++;
+        this.transfer.filesDone++;
+        this.transfer.file({ index: f.i, path: f.entry.path, state: 'landed', landedAs: rel });
+      } catch (err) {
+        const e = err instanceof FerryError ? err : fsError(err, f.entry.path);
+        this.fileFailed(f, e);
+      }
+    }
+    await Promise.all([...dirs].map(syncDir));
+    if (results.length > 0 && !this.aborted) this.host.control.send({ t: 'landed', xfer: this.xfer, files: results });
+    this.transfer.emitProgress(false);
+  }
+
+  private fileFailed(f: RFile, err: FerryError): void {
+    if (f.state === 'failed' || f.state === 'done') return;
+    this.dropFile(f, true);
+    this.transfer.failures.push({ path: f.entry.path, error: toErrorInfo(err) });
+    this.transfer.filesDone++;
+    this.transfer.file({ index: f.i, path: f.entry.path, state: 'failed', error: toErrorInfo(err) });
+    if (!this.aborted) {
+      this.host.control.send({
+        t: 'landed',
+        xfer: this.xfer,
+        files: [{ f: f.i, code: WIRE_CODES[err.code], message: err.message }],
+      });
+    }
+    this.settle();
+  }
+
+  /** Close a file; delete its partial (and journal) unless it is kept for a resume. */
+  private dropFile(f: RFile, discard: boolean): void {
+    if (f.fd !== undefined) {
+      if (!discard) this.checkpoint(f, true);
+      try {
+        fs.closeSync(f.fd);
+      } catch {
+        // already closed
+      }
+      f.fd = undefined;
+    }
+    if (discard) removeQuietly(f.part, f.journal);
+    activeParts.delete(f.part);
+    if (f.state === 'open' || f.state === 'landing') this.outstanding--;
+    f.state = 'failed';
+  }
+
+  private settle(): void {
+    this.maybeComplete();
+  }
+
+  /** Make verified blocks durable, then record them: a journal never claims an unsynced block. */
+  private checkpoint(f: RFile, sync: boolean): void {
+    if (!f.journal || f.fd === undefined || f.unjournaled.length === 0) return;
+    const blocks = f.unjournaled;
+    f.unjournaled = [];
+    const journal = f.journal;
+    if (sync) {
+      try {
+        fs.fdatasyncSync(f.fd);
+        appendJournal(journal, blocks, f.digests);
+      } catch {
+        // the blocks will be sent again
+      }
+      return;
+    }
+    fs.fdatasync(f.fd, (err) => {
+      if (err || f.state !== 'open') return;
+      try {
+        appendJournal(journal, blocks, f.digests);
+      } catch {
+        // the blocks will be sent again
+      }
+    });
+  }
+
+  private checkpointAll(): void {
+    for (const f of this.files) if (f?.state === 'open') this.checkpoint(f, false);
+  }
+
+  private maybeComplete(): void {
+    if (this.completed || this.aborted || !this.senderDone || this.outstanding > 0) return;
+    if (this.landQueue.length > 0 || this.landingBusy > 0) return;
+    this.completed = true;
+    clearInterval(this.checkpointTimer);
+    // Folder times last, deepest first: writing into a folder changes its mtime.
+    for (const d of this.dirs.sort((a, b) => b.depth - a.depth)) {
+      try {
+        fs.utimesSync(d.abs, d.mtime / 1000, d.mtime / 1000);
+      } catch {
+        // a folder time is not worth failing the transfer
+      }
+    }
+    this.host.control.send({ t: 'complete', xfer: this.xfer });
+    this.host.unregister(this.xfer);
+    this.transfer.finish();
+  }
+
+  private fail(err: unknown): void {
+    const e = err instanceof FerryError ? err : fsError(err, 'receiving');
+    this.host.control.send({ t: 'cancel', xfer: this.xfer, code: WIRE_CODES[e.code], message: e.message });
+    this.abort(e);
+  }
+
+  /**
+   * Stop. A cancel discards partial files; a lost connection keeps them, synced and journaled,
+   * so that a retry sends only the missing blocks.
+   */
+  abort(err: FerryError, discard = err.code === 'FERRY_ERR_CANCELLED'): void {
+    if (this.aborted || this.completed) return;
+    this.aborted = err;
+    clearInterval(this.checkpointTimer);
+    if (this.landTimer) clearTimeout(this.landTimer);
+    if (this.paused) this.host.pool.setReading(true);
+    for (const f of this.files) {
+      if (f && (f.state === 'open' || f.state === 'landing')) this.dropFile(f, discard || f.n === 1);
+    }
+    this.host.unregister(this.xfer);
+    this.transfer.finish(err);
+  }
+}
+
+function lstatOrUndefined(p: string): fs.Stats | undefined {
+  try {
+    return fs.lstatSync(p);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+function resumedBytes(f: RFile): number {
+  let n = 0;
+  for (let b = 0; b < f.n; b++) if (f.have.get(b)) n += blockLength(f.entry.size, f.entry.bs, b);
+  return n;
+}

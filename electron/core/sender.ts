@@ -1,0 +1,302 @@
+/**
+ * The sending half of a transfer (an upload on the client, a download on the server): offers
+ * the manifest, reads and hashes blocks, stripes them over the session's sockets within the
+ * send window, resends what fails its check or was in flight on a socket that died, and ends
+ * when the receiver says every file has landed.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { codeFromWire, FerryError, toErrorInfo, WIRE_CODES } from '../../shared/errors.js';
+import type { ConflictPolicy } from '../../shared/types.js';
+import { Bitmap, blockCount, blockLength } from './blocks.js';
+import { fsError } from './fs-guard.js';
+import { blockDigestInto, fileDigest } from './hash.js';
+import type { Connection } from './protocol/connection.js';
+import { MAX_BLOCK_RETRIES, OFFER_PART_ENTRIES } from './protocol/constants.js';
+import type { Decision, Message, OfferEntry } from './protocol/messages.js';
+import type { TransferHandler, TransferHost } from './session-types.js';
+import type { Transfer } from './transfer.js';
+
+export interface LocalFile {
+  entry: OfferEntry;
+  /** Absolute path on this machine (files only). */
+  abs: string;
+}
+
+interface InFlight {
+  conn: Connection;
+  f: number;
+  b: number;
+  payload: Buffer;
+  digest: Buffer;
+  tries: number;
+}
+
+/** How many files are read at once: small files pipeline, large files read one block at a time. */
+const READ_CONCURRENCY = 8;
+
+const key = (f: number, b: number): number => f * 0x400000 + b;
+
+export class Sender implements TransferHandler {
+  private readonly decisions: (Decision | undefined)[] = [];
+  private repliesDone!: () => void;
+  private readonly replies = new Promise<void>((r) => (this.repliesDone = r));
+  private completeResolve!: () => void;
+  private completeReject!: (e: FerryError) => void;
+  private readonly complete = new Promise<void>((res, rej) => {
+    this.completeResolve = res;
+    this.completeReject = rej;
+  });
+  private readonly inflight = new Map<number, InFlight>();
+  private readonly failedFiles = new Set<number>();
+  private aborted: FerryError | undefined;
+  private readonly open = new Set<FileHandle>();
+
+  constructor(
+    private readonly host: TransferHost,
+    readonly xfer: number,
+    private readonly transfer: Transfer,
+    private readonly files: LocalFile[],
+    private readonly offer: { to?: string; conflict?: ConflictPolicy } = {},
+  ) {
+    transfer.canceller = (err) => {
+      this.host.control.send({ t: 'cancel', xfer, code: WIRE_CODES[err.code], message: err.message });
+      this.abort(err);
+    };
+    this.complete.catch(() => undefined);
+  }
+
+  /** Runs the whole transfer; resolves or rejects when it ends (the Transfer holds the outcome). */
+  async run(): Promise<void> {
+    const t = this.transfer;
+    try {
+      t.setState('running');
+      const fileInfos = [];
+      for (let i = 0; i < this.files.length; i++) {
+        const e = this.files[i]!.entry;
+        if (e.kind !== 'file') continue;
+        t.filesTotal++;
+        t.bytesTotal += e.size;
+        fileInfos.push({ index: i, path: e.path, size: e.size, blocks: blockCount(e.size, e.bs), blockSize: e.bs });
+      }
+      t.emit('files', fileInfos);
+      this.host.pool.on('lost', this.onLost);
+      for (let i = 0; i < this.files.length || i === 0; i += OFFER_PART_ENTRIES) {
+        const part = this.files.slice(i, i + OFFER_PART_ENTRIES).map((f) => f.entry);
+        const last = i + OFFER_PART_ENTRIES >= this.files.length;
+        this.host.control.send({ t: 'offer', xfer: this.xfer, files: part, ...this.offer, last });
+      }
+      await Promise.race([this.replies, this.complete]);
+      this.check();
+      const queue: number[] = [];
+      for (let i = 0; i < this.files.length; i++) {
+        const f = this.files[i]!;
+        if (f.entry.kind !== 'file') continue;
+        const d = this.decisions[i];
+        if (!d) throw new FerryError('FERRY_ERR_PROTOCOL', `The peer gave no answer for ${f.entry.path}`);
+        if (d.a === 'send' || d.a === 'resume') {
+          queue.push(i);
+        } else if (d.a === 'skip') {
+          t.bytesTotal -= f.entry.size;
+          t.filesSkipped++;
+          t.filesDone++;
+          t.file({ index: i, path: f.entry.path, state: 'skipped', reason: d.reason ?? 'exists' });
+        } else {
+          const code = codeFromWire(d.code);
+          this.fileFailed(i, new FerryError(code, d.reason ?? 'Refused by the peer'), 'refused');
+        }
+      }
+      t.emitProgress(true);
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < queue.length && !this.aborted) await this.sendFile(queue[next++]!);
+      };
+      await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, queue.length) }, worker));
+      this.check();
+      t.setState('verifying');
+      this.host.control.send({ t: 'done', xfer: this.xfer });
+      await this.complete;
+      this.check();
+      t.finish();
+    } catch (err) {
+      this.abort(err instanceof FerryError ? err : fsError(err, 'sending'));
+    } finally {
+      this.host.pool.off('lost', this.onLost);
+      this.host.unregister(this.xfer);
+    }
+  }
+
+  private check(): void {
+    if (this.aborted) throw this.aborted;
+  }
+
+  private fileFailed(i: number, err: FerryError, state: 'failed' | 'refused' = 'failed'): void {
+    if (this.failedFiles.has(i)) return;
+    this.failedFiles.add(i);
+    const path = this.files[i]!.entry.path;
+    this.transfer.failures.push({ path, error: toErrorInfo(err) });
+    this.transfer.filesDone++;
+    this.transfer.file({ index: i, path, state, error: toErrorInfo(err), reason: err.message });
+  }
+
+  private async sendFile(i: number): Promise<void> {
+    const { entry, abs } = this.files[i]!;
+    const d = this.decisions[i]!;
+    const n = blockCount(entry.size, entry.bs);
+    const have = d.a === 'resume' && d.have ? Bitmap.fromBase64(n, d.have) : undefined;
+    const digests = Buffer.allocUnsafe(n * 16);
+    let fh: FileHandle | undefined;
+    this.transfer.file({ index: i, path: entry.path, state: 'sending' });
+    try {
+      fh = await open(abs, 'r');
+      this.open.add(fh);
+      for (let b = 0; b < n; b++) {
+        this.check();
+        if (this.failedFiles.has(i)) return;
+        const len = blockLength(entry.size, entry.bs, b);
+        const buf = Buffer.allocUnsafe(len);
+        let got = 0;
+        while (got < len) {
+          const { bytesRead } = await fh.read(buf, got, len - got, b * entry.bs + got);
+          if (bytesRead === 0) break;
+          got += bytesRead;
+        }
+        if (got < len) throw new FerryError('FERRY_ERR_FILE_CHANGED', `${entry.path} got shorter while it was being sent`);
+        blockDigestInto(buf, digests, b * 16);
+        if (have?.get(b)) {
+          this.transfer.addDone(len);
+          if (this.transfer.watchingBlocks) this.transfer.block({ file: i, block: b, state: 'verified' });
+          continue;
+        }
+        await this.sendBlock(i, b, buf, digests.subarray(b * 16, b * 16 + 16), 0);
+      }
+      const st = await fh.stat();
+      if (st.size !== entry.size || Math.trunc(st.mtimeMs) !== entry.mtime) {
+        throw new FerryError('FERRY_ERR_FILE_CHANGED', `${entry.path} changed while it was being sent; send it again`);
+      }
+      this.host.control.send({ t: 'end', xfer: this.xfer, f: i, root: fileDigest(digests) });
+    } catch (err) {
+      if (this.aborted) return;
+      const e = err instanceof FerryError ? err : fsError(err, entry.path);
+      this.fileFailed(i, e);
+      this.dropInflight((r) => r.f === i);
+      this.host.control.send({ t: 'skip-file', xfer: this.xfer, f: i, code: WIRE_CODES[e.code], message: e.message });
+    } finally {
+      if (fh) {
+        this.open.delete(fh);
+        await fh.close().catch(() => undefined);
+      }
+    }
+  }
+
+  private async sendBlock(f: number, b: number, payload: Buffer, digest: Buffer, tries: number): Promise<void> {
+    const conn = await this.host.pool.acquire(payload.length);
+    if (this.aborted || this.failedFiles.has(f)) {
+      this.host.pool.release(conn, payload.length);
+      return;
+    }
+    this.inflight.set(key(f, b), { conn, f, b, payload, digest, tries });
+    conn.sendBlock({ transfer: this.xfer, file: f, block: b, flags: 0, digest }, payload);
+    this.transfer.bytesSent += payload.length;
+    if (this.transfer.watchingBlocks) this.transfer.block({ file: f, block: b, state: 'inflight', socket: conn.id, retries: tries });
+  }
+
+  private readonly onLost = (conn: Connection): void => {
+    for (const r of [...this.inflight.values()]) {
+      if (r.conn !== conn) continue;
+      this.inflight.delete(key(r.f, r.b));
+      this.resend(r, r.tries);
+    }
+  };
+
+  private resend(r: InFlight, tries: number): void {
+    this.sendBlock(r.f, r.b, r.payload, r.digest, tries).catch((err: unknown) =>
+      this.abort(err instanceof FerryError ? err : new FerryError('FERRY_ERR_INTERNAL', String(err))),
+    );
+  }
+
+  private dropInflight(pred: (r: InFlight) => boolean): void {
+    for (const [k, r] of this.inflight) {
+      if (!pred(r)) continue;
+      this.inflight.delete(k);
+      this.host.pool.release(r.conn, r.payload.length);
+    }
+  }
+
+  onMessage(m: Message): void {
+    switch (m.t) {
+      case 'reply':
+        for (const d of m.d) if (d.i < this.files.length) this.decisions[d.i] = d;
+        if (m.last) this.repliesDone();
+        break;
+      case 'ack': {
+        const watching = this.transfer.watchingBlocks;
+        for (let j = 0; j + 1 < m.b.length; j += 2) {
+          const k = key(m.b[j]!, m.b[j + 1]!);
+          const r = this.inflight.get(k);
+          if (!r) continue;
+          this.inflight.delete(k);
+          this.host.pool.release(r.conn, r.payload.length);
+          this.transfer.addDone(r.payload.length);
+          if (watching) this.transfer.block({ file: r.f, block: r.b, state: 'verified', socket: r.conn.id });
+        }
+        break;
+      }
+      case 'nack': {
+        const r = this.inflight.get(key(m.f, m.b));
+        if (!r) break;
+        this.inflight.delete(key(m.f, m.b));
+        this.host.pool.release(r.conn, r.payload.length);
+        this.transfer.block({ file: m.f, block: m.b, state: 'failed', socket: r.conn.id, retries: r.tries + 1 });
+        if (r.tries + 1 > MAX_BLOCK_RETRIES) {
+          const e = new FerryError('FERRY_ERR_INTEGRITY', `Block ${m.b} failed its check ${r.tries + 1} times`);
+          this.fileFailed(m.f, e);
+          this.host.control.send({ t: 'skip-file', xfer: this.xfer, f: m.f, code: WIRE_CODES[e.code], message: e.message });
+        } else {
+          this.resend(r, r.tries + 1);
+        }
+        break;
+      }
+      case 'landed':
+        for (const l of m.files) {
+          const file = this.files[l.f];
+          if (!file) continue;
+          if (l.code !== undefined) {
+            this.fileFailed(l.f, new FerryError(codeFromWire(l.code), l.message ?? 'failed on the peer'));
+          } else {
+            this.transfer.filesLanded++;
+            this.transfer.filesDone++;
+            this.transfer.file({
+              index: l.f,
+              path: file.entry.path,
+              state: 'landed',
+              ...(l.path !== undefined ? { landedAs: l.path } : {}),
+            });
+          }
+        }
+        this.transfer.emitProgress(false);
+        break;
+      case 'complete':
+        this.completeResolve();
+        break;
+      case 'cancel':
+        this.abort(new FerryError(codeFromWire(m.code), m.message));
+        break;
+      default:
+        throw new FerryError('FERRY_ERR_PROTOCOL', `Unexpected "${m.t}" for an outgoing transfer`);
+    }
+  }
+
+  onBlock(): void {
+    throw new FerryError('FERRY_ERR_PROTOCOL', 'Data sent to the sending side of a transfer');
+  }
+
+  /** Stop: the session died, the peer cancelled, or the user did. */
+  abort(err: FerryError): void {
+    if (this.aborted) return;
+    this.aborted = err;
+    this.dropInflight(() => true);
+    this.completeReject(err);
+    this.repliesDone();
+    this.transfer.finish(err);
+  }
+}
