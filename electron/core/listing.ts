@@ -18,11 +18,11 @@ function describe(realRoot: string, dir: string, d: fs.Dirent): RemoteEntry | un
     let st = fs.lstatSync(abs);
     if (st.isSymbolicLink()) {
       const real = fs.realpathSync(abs);
-      if (!realInside(realRoot, real)) return { name: d.name, kind: 'link', size: 0, mtime: Math.trunc(st.mtimeMs) };
+      if (!realInside(realRoot, real)) return { name: d.name, kind: 'link', size: 0, mtime: Math.round(st.mtimeMs) };
       st = fs.statSync(real);
     }
     const kind = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other';
-    return { name: d.name, kind, size: kind === 'file' ? st.size : 0, mtime: Math.trunc(st.mtimeMs) };
+    return { name: d.name, kind, size: kind === 'file' ? st.size : 0, mtime: Math.round(st.mtimeMs) };
   } catch {
     return undefined; // vanished, or a broken link
   }

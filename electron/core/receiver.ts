@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { codeFromWire, FerryError, toErrorInfo, WIRE_CODES } from '../../shared/errors.js';
 import { checkPeerPath } from '../../shared/path-guard.js';
+import type { TransferFileInfo } from '../../shared/events.js';
 import type { ConflictPolicy } from '../../shared/types.js';
 import { Bitmap, blockCount, blockLength } from './blocks.js';
 import { fsError, realInside } from './fs-guard.js';
@@ -74,6 +75,7 @@ export class Receiver implements TransferHandler {
   private readonly dirCache = new Map<string, string>();
   private offerChain: Promise<void> = Promise.resolve();
   private offered = 0;
+  private readonly fileInfos: TransferFileInfo[] = [];
   private outstanding = 0;
   private senderDone = false;
   private aborted: FerryError | undefined;
@@ -147,7 +149,7 @@ export class Receiver implements TransferHandler {
   private async onOffer(entries: OfferEntry[], last: boolean): Promise<void> {
     if (this.aborted) return;
     const decisions: Decision[] = [];
-    const infos = [];
+    const infos = this.fileInfos;
     for (const entry of entries) {
       const i = this.offered++;
       const d = this.decide(i, entry);
@@ -173,7 +175,7 @@ export class Receiver implements TransferHandler {
       }
       if (i % 512 === 511) await new Promise((r) => setImmediate(r));
     }
-    this.transfer.emit('files', infos);
+    if (last) this.transfer.emit('files', infos);
     for (let j = 0; j < decisions.length || (j === 0 && last); j += OFFER_PART_ENTRIES) {
       const part = decisions.slice(j, j + OFFER_PART_ENTRIES);
       this.host.control.send({ t: 'reply', xfer: this.xfer, d: part, last: last && j + OFFER_PART_ENTRIES >= decisions.length });
@@ -363,7 +365,7 @@ export class Receiver implements TransferHandler {
     }
     try {
       if (f.fd === undefined) f.fd = fs.openSync(f.part, f.resume ? 'r+' : 'w');
-      const t = f.entry.mtime / 1000;
+      const t = toSeconds(f.entry.mtime);
       fs.futimesSync(f.fd, t, t);
     } catch (err) {
       this.fileFailed(f, fsError(err, f.entry.path));
@@ -514,7 +516,7 @@ export class Receiver implements TransferHandler {
     // Folder times last, deepest first: writing into a folder changes its mtime.
     for (const d of this.dirs.sort((a, b) => b.depth - a.depth)) {
       try {
-        fs.utimesSync(d.abs, d.mtime / 1000, d.mtime / 1000);
+        fs.utimesSync(d.abs, toSeconds(d.mtime), toSeconds(d.mtime));
       } catch {
         // a folder time is not worth failing the transfer
       }
@@ -561,4 +563,13 @@ function resumedBytes(f: RFile): number {
   let n = 0;
   for (let b = 0; b < f.n; b++) if (f.have.get(b)) n += blockLength(f.entry.size, f.entry.bs, b);
   return n;
+}
+
+/**
+ * Milliseconds to the seconds utimes takes, nudged by half a microsecond: seconds near 1.8e9 as a
+ * double are off by up to ~0.2 us, and 1795406295.487 would land as .486999988. Times travel as
+ * whole milliseconds (Math.round of mtimeMs); the nudge keeps the stored time on the right side.
+ */
+function toSeconds(ms: number): number {
+  return (ms + 0.0005) / 1000;
 }

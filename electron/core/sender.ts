@@ -170,7 +170,7 @@ export class Sender implements TransferHandler {
         await this.sendBlock(i, b, buf, digests.subarray(b * 16, b * 16 + 16), 0);
       }
       const st = await fh.stat();
-      if (st.size !== entry.size || Math.trunc(st.mtimeMs) !== entry.mtime) {
+      if (st.size !== entry.size || Math.round(st.mtimeMs) !== entry.mtime) {
         throw new FerryError('FERRY_ERR_FILE_CHANGED', `${entry.path} changed while it was being sent; send it again`);
       }
       this.host.control.send({ t: 'end', xfer: this.xfer, f: i, root: fileDigest(digests) });
