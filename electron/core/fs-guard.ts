@@ -155,7 +155,7 @@ export function fsError(err: unknown, what: string): FerryError {
 /** The `code` of a node system error (`'ENOENT'`, ...), or undefined. */
 function errnoCode(err: unknown): string | undefined {
   if (typeof err === 'object' && err !== null && 'code' in err) {
-    const code = (err as { code: unknown }).code;
+    const code = err.code;
     if (typeof code === 'string') return code;
   }
   return undefined;

@@ -57,6 +57,8 @@ interface RFile {
   unjournaled: number[];
 }
 
+const NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
+
 /** Partial files being written by any receiver in this process: two transfers never share one. */
 const activeParts = new Set<string>();
 
@@ -241,7 +243,7 @@ export class Receiver implements TransferHandler {
       if (prior) return { i, a: 'resume', have: prior.have.toBase64() };
       return { i, a: 'send' };
     } catch (err) {
-      const e = err instanceof FerryError ? err : fsError(err, entry.path);
+      const e = err instanceof FerryError ? err : fsError(err, `receiving "${entry.path}"`);
       return { i, a: 'refuse', code: WIRE_CODES[e.code], reason: e.message };
     }
   }
@@ -262,7 +264,7 @@ export class Receiver implements TransferHandler {
         try {
           fs.mkdirSync(p);
         } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fsError(err, rel);
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fsError(err, `creating the folder "${rel}"`);
         }
         st = fs.lstatSync(p);
       }
@@ -300,7 +302,7 @@ export class Receiver implements TransferHandler {
     try {
       if (f.fd === undefined) this.openPartial(f);
     } catch (err) {
-      this.fileFailed(f, fsError(err, f.entry.path));
+      this.fileFailed(f, fsError(err, `writing "${f.entry.path}"`));
       return;
     }
     f.writes++;
@@ -319,7 +321,7 @@ export class Receiver implements TransferHandler {
       }
       if (f.state !== 'open') return;
       if (err) {
-        this.fileFailed(f, fsError(err, f.entry.path));
+        this.fileFailed(f, fsError(err, `writing "${f.entry.path}"`));
         return;
       }
       if (!f.have.get(b)) {
@@ -336,11 +338,13 @@ export class Receiver implements TransferHandler {
   }
 
   private openPartial(f: RFile): void {
+    // O_NOFOLLOW / O_EXCL: a partial name is never followed through a link planted in the folder.
     if (f.resume) {
-      f.fd = fs.openSync(f.part, 'r+');
+      f.fd = fs.openSync(f.part, fs.constants.O_RDWR | NOFOLLOW);
       return;
     }
-    f.fd = fs.openSync(f.part, 'w');
+    removeQuietly(f.part);
+    f.fd = fs.openSync(f.part, 'wx');
     if (f.journal) createJournal(f.journal, f.entry);
     this.transfer.file({ index: f.i, path: f.entry.path, state: 'sending' });
   }
@@ -364,11 +368,11 @@ export class Receiver implements TransferHandler {
       return;
     }
     try {
-      if (f.fd === undefined) f.fd = fs.openSync(f.part, f.resume ? 'r+' : 'w');
+      if (f.fd === undefined) this.openPartial(f);
       const t = toSeconds(f.entry.mtime);
-      fs.futimesSync(f.fd, t, t);
+      fs.futimesSync(f.fd!, t, t);
     } catch (err) {
-      this.fileFailed(f, fsError(err, f.entry.path));
+      this.fileFailed(f, fsError(err, `writing "${f.entry.path}"`));
       return;
     }
     f.state = 'landing';
@@ -408,7 +412,7 @@ export class Receiver implements TransferHandler {
         (f) =>
           new Promise<void>((resolve) =>
             fs.fsync(f.fd!, (err) => {
-              if (err) this.fileFailed(f, fsError(err, f.entry.path));
+              if (err) this.fileFailed(f, fsError(err, `writing "${f.entry.path}"`));
               resolve();
             }),
           ),
@@ -433,7 +437,7 @@ export class Receiver implements TransferHandler {
         this.transfer.filesDone++;
         this.transfer.file({ index: f.i, path: f.entry.path, state: 'landed', landedAs: rel });
       } catch (err) {
-        const e = err instanceof FerryError ? err : fsError(err, f.entry.path);
+        const e = err instanceof FerryError ? err : fsError(err, `writing "${f.entry.path}"`);
         this.fileFailed(f, e);
       }
     }

@@ -176,7 +176,7 @@ export class Sender implements TransferHandler {
       this.host.control.send({ t: 'end', xfer: this.xfer, f: i, root: fileDigest(digests) });
     } catch (err) {
       if (this.aborted) return;
-      const e = err instanceof FerryError ? err : fsError(err, entry.path);
+      const e = err instanceof FerryError ? err : fsError(err, `reading "${entry.path}"`);
       this.fileFailed(i, e);
       this.dropInflight((r) => r.f === i);
       this.host.control.send({ t: 'skip-file', xfer: this.xfer, f: i, code: WIRE_CODES[e.code], message: e.message });

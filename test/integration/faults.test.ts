@@ -124,7 +124,7 @@ describe('a block corrupted in flight', () => {
       upstream: (chunk, offset, index) => {
         if (index !== 0 || offset > target || offset + chunk.length <= target) return chunk;
         const copy = Buffer.from(chunk);
-        copy[target - offset] ^= 0xff;
+        copy[target - offset] = copy[target - offset]! ^ 0xff;
         flipped++;
         return copy;
       },
@@ -165,7 +165,7 @@ const canMount = (() => {
 function fillableDisk(root: string, mount = canMount): { releaseInjection(): void } {
   if (mount) {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', root]);
-    cleanups.push(() => execFileSync('umount', ['-l', root]));
+    cleanups.push(() => void execFileSync('umount', ['-l', root]));
     return { releaseInjection: () => undefined };
   }
   const original = fsCjs.write;

@@ -38,13 +38,6 @@ export function encodePreamble(version = PROTOCOL_VERSION): Buffer {
   return b;
 }
 
-function frameHeader(type: number, length: number): Buffer {
-  const h = Buffer.alloc(FRAME_HEADER_SIZE);
-  h.writeUInt32BE(length, 0);
-  h.writeUInt8(type, 4);
-  return h;
-}
-
 /** One control frame: header and UTF-8 JSON body in a single buffer. */
 export function encodeControl(message: object): Buffer {
   const json = JSON.stringify(message);
