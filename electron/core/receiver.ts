@@ -20,6 +20,7 @@ import {
   partialNames,
   readJournal,
   removeQuietly,
+  syncBatch,
   syncDir,
 } from './landing.js';
 import type { BlockHeader } from './protocol/codec.js';
@@ -66,9 +67,9 @@ const activeParts = new Set<string>();
 const WRITE_HIGH_WATER = 32 * 1024 * 1024;
 const WRITE_LOW_WATER = 8 * 1024 * 1024;
 /** Landing batches: fsync many files, then rename them, then fsync their folders once. */
-const LAND_BATCH_FILES = 256;
+const LAND_BATCH_FILES = 1000;
 const LAND_BATCH_BYTES = 64 * 1024 * 1024;
-const LAND_DELAY_MS = 5;
+const LAND_DELAY_MS = 20;
 const CHECKPOINT_MS = 1000;
 
 export class Receiver implements TransferHandler {
@@ -343,8 +344,13 @@ export class Receiver implements TransferHandler {
       f.fd = fs.openSync(f.part, fs.constants.O_RDWR | NOFOLLOW);
       return;
     }
-    removeQuietly(f.part);
-    f.fd = fs.openSync(f.part, 'wx');
+    try {
+      f.fd = fs.openSync(f.part, 'wx');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      removeQuietly(f.part); // a stale partial from an attempt that cannot be resumed
+      f.fd = fs.openSync(f.part, 'wx');
+    }
     if (f.journal) createJournal(f.journal, f.entry);
     this.transfer.file({ index: f.i, path: f.entry.path, state: 'sending' });
   }
@@ -407,17 +413,10 @@ export class Receiver implements TransferHandler {
 
   /** Sync a batch of complete files, give them their final names, sync their folders. */
   private async landBatch(batch: RFile[]): Promise<void> {
-    await Promise.all(
-      batch.map(
-        (f) =>
-          new Promise<void>((resolve) =>
-            fs.fsync(f.fd!, (err) => {
-              if (err) this.fileFailed(f, fsError(err, `writing "${f.entry.path}"`));
-              resolve();
-            }),
-          ),
-      ),
-    );
+    const errors = await syncBatch(batch.map((f) => ({ fd: f.fd!, dir: f.dir })));
+    errors.forEach((err, k) => {
+      if (err) this.fileFailed(batch[k]!, fsError(err, `writing "${batch[k]!.entry.path}"`));
+    });
     const results: LandedFile[] = [];
     const dirs = new Set<string>();
     for (const f of batch) {
