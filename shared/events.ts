@@ -73,6 +73,8 @@ export interface SocketInfo {
   bytesInFlight: number;
   bytesSent: number;
   bytesReceived: number;
+  /** Bytes per second, both directions, over the last sampling interval. */
+  bytesPerSecond: number;
 }
 
 export interface TransferSummary {

@@ -45,8 +45,9 @@ export function formatTime(ms: number): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
-/** `0.4 s`, `12.3 s`, then `01:05` and `1:02:03` as the transfer gets longer. */
+/** `0.04 s`, `12.3 s`, then `01:05` and `1:02:03` as the transfer gets longer. */
 export function formatElapsed(seconds: number): string {
+  if (seconds < 1) return `${seconds.toFixed(2)} s`;
   return seconds < 60 ? `${seconds.toFixed(1)} s` : formatDuration(seconds);
 }
 

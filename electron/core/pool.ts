@@ -64,6 +64,7 @@ export class SocketPool extends EventEmitter<PoolEvents> {
       bytesInFlight: slot.inFlight,
       bytesSent: c.bytesOut,
       bytesReceived: c.bytesIn,
+      bytesPerSecond: 0,
     };
   }
 

@@ -105,6 +105,7 @@ export class Receiver implements TransferHandler {
       this.abort(err);
     };
     transfer.setState('running');
+    transfer.trackSockets(host.pool);
     this.checkpointTimer = setInterval(() => this.checkpointAll(), CHECKPOINT_MS);
     this.checkpointTimer.unref();
   }

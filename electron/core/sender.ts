@@ -80,6 +80,7 @@ export class Sender implements TransferHandler {
       }
       t.emit('files', fileInfos);
       this.host.pool.on('lost', this.onLost);
+      t.trackSockets(this.host.pool);
       for (let i = 0; i < this.files.length || i === 0; i += OFFER_PART_ENTRIES) {
         const part = this.files.slice(i, i + OFFER_PART_ENTRIES).map((f) => f.entry);
         const last = i + OFFER_PART_ENTRIES >= this.files.length;

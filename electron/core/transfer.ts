@@ -15,6 +15,7 @@ import type {
   TransferState,
   TransferSummary,
 } from '../../shared/events.js';
+import type { SocketPool } from './pool.js';
 
 export interface TransferEvents {
   /** The file list is known (after the manifest): one entry per file, with its block layout. */
@@ -25,6 +26,9 @@ export interface TransferEvents {
   socket: [SocketInfo];
   end: [TransferSummary];
 }
+
+/** How often the sockets of a running transfer are reported. */
+export const SOCKET_INTERVAL_MS = 250;
 
 /** Progress events are coalesced to at most one per interval, plus one at the end. */
 export const PROGRESS_INTERVAL_MS = 100;
@@ -131,6 +135,42 @@ export class Transfer extends EventEmitter<TransferEvents> {
     }
     this.lastEmit = now;
     this.emit('progress', this.progress());
+  }
+
+  /**
+   * While the transfer runs, report every socket of its session (address, state, bytes in
+   * flight, throughput) every SOCKET_INTERVAL_MS, for the live view. Returns a stop function.
+   */
+  trackSockets(pool: SocketPool): () => void {
+    const last = new Map<number, [number, number]>();
+    const tick = (info: SocketInfo): SocketInfo => {
+      const now = Date.now();
+      const total = info.bytesSent + info.bytesReceived;
+      const prev = last.get(info.id);
+      last.set(info.id, [now, total]);
+      const dt = prev ? (now - prev[0]) / 1000 : 0;
+      return { ...info, bytesPerSecond: prev && dt > 0 ? (total - prev[1]) / dt : 0 };
+    };
+    const report = (): void => {
+      if (this.listenerCount('socket') === 0) return;
+      for (const info of pool.snapshot()) this.emit('socket', tick(info));
+    };
+    const onChange = (info: SocketInfo): void => {
+      if (this.listenerCount('socket') > 0) this.emit('socket', tick(info));
+    };
+    pool.on('socket', onChange);
+    const timer = setInterval(report, SOCKET_INTERVAL_MS);
+    timer.unref();
+    setImmediate(report);
+    let stopped = false;
+    const stop = (): void => {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(timer);
+      pool.off('socket', onChange);
+    };
+    this.once('end', stop);
+    return stop;
   }
 
   /** Seconds since the transfer was created. */

@@ -217,3 +217,46 @@ describe('listing', () => {
     await expect(env.client.list('missing')).rejects.toMatchObject({ code: 'FERRY_ERR_NOT_FOUND' });
   });
 });
+
+describe('observing and cancelling', () => {
+  it('reports every socket with its addresses, bytes in flight and throughput', async () => {
+    const file = path.join(env.src, 'watch.bin');
+    writeRandom(file, 64 * B);
+    const t = env.client.upload([file], { sockets: 3 });
+    const seen = new Map<number, { local: string; remote: string; sent: number }>();
+    let maxInFlight = 0;
+    t.on('socket', (s) => {
+      seen.set(s.id, { local: s.local, remote: s.remote, sent: s.bytesSent });
+      maxInFlight = Math.max(maxInFlight, s.bytesInFlight);
+    });
+    await t.result();
+    expect(seen.size).toBe(3);
+    const port = env.server.address().port;
+    for (const s of seen.values()) expect(s.remote).toBe(`127.0.0.1:${port}`);
+    expect(new Set([...seen.values()].map((s) => s.local)).size).toBe(3);
+    expect(maxInFlight).toBeGreaterThan(0);
+  });
+
+  it('cancel stops both sides and leaves no partial and nothing under the final name', async () => {
+    const file = path.join(env.src, 'cancel-me.bin');
+    writeRandom(file, 64 * B);
+    const t = env.client.upload([file], { sockets: 1 });
+    let serverSide: Promise<{ state: string }> | undefined;
+    env.server.once('transfer', (st) => (serverSide = st.done()));
+    await new Promise<void>((resolve) => {
+      let n = 0;
+      t.on('block', (e) => {
+        if (e.state === 'verified' && ++n === 5) resolve();
+      });
+    });
+    t.cancel();
+    const s = await t.done();
+    expect(s.state).toBe('cancelled');
+    expect((await serverSide!).state).toBe('cancelled');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(fs.readdirSync(env.root)).toEqual([]);
+    // The session survives a cancel: the next transfer works.
+    await env.client.upload([file]).result();
+    expect(sha256(path.join(env.root, 'cancel-me.bin'))).toBe(sha256(file));
+  });
+});

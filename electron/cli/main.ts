@@ -1,0 +1,148 @@
+/**
+ * Entry point of the `ferry` command (loaded by electron/cli/ferry.js): picks the command,
+ * runs it, and turns every outcome into an exit code and at most one `ferry: ...` line.
+ *
+ * Exit codes: 0 done, 1 failed, 2 usage error, 130 / 143 stopped by SIGINT / SIGTERM.
+ * Never a stack trace: set FERRY_DEBUG=1 to see one.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FerryError } from '../../shared/errors.js';
+import {
+  COMMANDS,
+  commandHelp,
+  conflictOption,
+  DEFAULT_PORT,
+  DEFAULT_RETRIES,
+  intOption,
+  isCommand,
+  mainHelp,
+  parseCommand,
+  peerArg,
+  peerPathArg,
+  stringOption,
+  UsageError,
+} from './args.js';
+import { DEFAULT_SOCKETS, MAX_SOCKETS_PER_SESSION } from '../core/protocol/constants.js';
+import { ls } from './ls.js';
+import { errorLine } from './output.js';
+import { serve } from './serve.js';
+import { exitCodeForSignal, Interrupted, runTransfer } from './transfer.js';
+
+const EXIT_FAILED = 1;
+const EXIT_USAGE = 2;
+
+/** The version in package.json, found by walking up from this module (src or dist layout). */
+export function readVersion(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'ferry' && pkg.version) return pkg.version;
+    } catch {
+      // not here; look one folder up
+    }
+    dir = path.dirname(dir);
+  }
+  return 'unknown';
+}
+
+/** Run the command line `argv` (without node and the script); resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined) {
+    process.stderr.write(mainHelp(readVersion()));
+    return EXIT_USAGE;
+  }
+  if (first === '--help' || first === '-h') {
+    process.stdout.write(mainHelp(readVersion()));
+    return 0;
+  }
+  if (first === '--version' || first === '-v') {
+    process.stdout.write(`${readVersion()}\n`);
+    return 0;
+  }
+  if (first === 'help') {
+    const topic = rest[0];
+    if (topic === undefined) process.stdout.write(mainHelp(readVersion()));
+    else if (isCommand(topic)) process.stdout.write(commandHelp(topic));
+    else throw new UsageError(`there is no command "${topic}"; the commands are ${Object.keys(COMMANDS).join(', ')}`);
+    return 0;
+  }
+  if (!isCommand(first)) {
+    const what = first.startsWith('-') ? `unknown option ${first}` : `there is no command "${first}"`;
+    throw new UsageError(`${what}; the commands are ${Object.keys(COMMANDS).join(', ')} (see "ferry --help")`);
+  }
+  const { values, positionals } = parseCommand(first, rest);
+  if (values.help) {
+    process.stdout.write(commandHelp(first));
+    return 0;
+  }
+  switch (first) {
+    case 'serve':
+      return serve({
+        root: stringOption(values.root) ?? process.cwd(),
+        host: stringOption(values.host) ?? '127.0.0.1',
+        port: intOption(values.port, 'port', 'serve', { min: 0, max: 65535, default: DEFAULT_PORT }),
+        readOnly: values['read-only'] === true,
+      });
+    case 'ls':
+      return ls(peerArg(positionals[0]!, 'ls'), peerPathArg(positionals[1] ?? ''), values.json === true);
+    case 'send':
+    case 'get': {
+      const peer = peerArg(positionals[0]!, first);
+      const common = {
+        peer,
+        conflict: conflictOption(values.conflict, first),
+        sockets: intOption(values.sockets, 'sockets', first, { min: 1, max: MAX_SOCKETS_PER_SESSION, default: DEFAULT_SOCKETS }),
+        retries: intOption(values.retries, 'retries', first, { min: 0, max: 100, default: DEFAULT_RETRIES }),
+      };
+      const to = stringOption(values.to);
+      const outDir = stringOption(values.out);
+      return first === 'send'
+        ? runTransfer({ kind: 'send', paths: positionals.slice(1), ...common, ...(to !== undefined ? { to: peerPathArg(to) } : {}) })
+        : runTransfer({ kind: 'get', paths: positionals.slice(1).map(peerPathArg), ...common, ...(outDir ? { out: outDir } : {}) });
+    }
+  }
+}
+
+/** The exit code for an error, after printing its one line. */
+export function report(err: unknown): number {
+  if (process.env.FERRY_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  if (err instanceof Interrupted) {
+    errorLine('cancelled');
+    return exitCodeForSignal(err.signal);
+  }
+  if (err instanceof UsageError) {
+    const hint = err.command ? `; see "ferry help ${err.command}"` : '';
+    errorLine(`${err.message}${hint}`);
+    return EXIT_USAGE;
+  }
+  if (err instanceof FerryError) {
+    errorLine(err.message);
+    return EXIT_FAILED;
+  }
+  errorLine(`internal error: ${err instanceof Error ? err.message : String(err)} (please report this)`);
+  return EXIT_FAILED;
+}
+
+/** Leave once everything written to stdout and stderr has been handed to the OS. */
+async function exit(code: number): Promise<never> {
+  const flush = (s: NodeJS.WriteStream): Promise<void> => new Promise((r) => s.write('', () => r()));
+  await Promise.all([flush(process.stdout), flush(process.stderr)]);
+  process.exit(code);
+}
+
+function crash(err: unknown): void {
+  void exit(report(err));
+}
+
+// `ferry ls PEER | head` closes stdout early: that is not an error worth a word.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+});
+process.on('uncaughtException', crash);
+process.on('unhandledRejection', crash);
+
+main(process.argv.slice(2)).then(exit, crash);

@@ -1,0 +1,213 @@
+/**
+ * `ferry send` and `ferry get`: one transfer, drawn as a progress bar, summed up in one line.
+ * When the connection drops (or goes silent) the command reconnects and starts the transfer
+ * again, up to --retries times with a doubling pause; the engine resumes from its partial files
+ * and journals, so only the blocks that are still missing cross again. Ctrl-C cancels: the peer
+ * is told, and partial files are discarded.
+ */
+import * as fs from 'node:fs';
+import { type ErrorCode, FerryError } from '../../shared/errors.js';
+import type { TransferSummary } from '../../shared/events.js';
+import { formatPeerAddress, type PeerAddress } from '../../shared/peer-address.js';
+import type { ConflictPolicy } from '../../shared/types.js';
+import { FerryClient } from '../core/client.js';
+import { fsError } from '../core/fs-guard.js';
+import type { Transfer } from '../core/transfer.js';
+import { err, oneLine, out, Tally, transferSummaryLine } from './output.js';
+import { ProgressBar } from './progress.js';
+
+export interface TransferCommand {
+  kind: 'send' | 'get';
+  peer: PeerAddress;
+  /** Local paths for send, peer paths for get. */
+  paths: string[];
+  /** send: folder inside the peer's share. */
+  to?: string;
+  /** get: local folder. */
+  out?: string;
+  conflict: ConflictPolicy;
+  sockets: number;
+  retries: number;
+}
+
+/** The user stopped the command (SIGINT or SIGTERM); main prints `ferry: cancelled`. */
+export class Interrupted extends Error {
+  constructor(readonly signal: NodeJS.Signals) {
+    super('cancelled');
+    this.name = 'Interrupted';
+  }
+}
+
+/** Failures worth a reconnect: the network, not the request. */
+const RETRYABLE = new Set<ErrorCode>(['FERRY_ERR_CONNECTION_LOST', 'FERRY_ERR_TIMEOUT']);
+/** 1 s, 2 s, 4 s, ... capped: long enough for a Wi-Fi hand-over, short enough to watch. */
+const BACKOFF_FIRST_MS = 1000;
+const BACKOFF_MAX_MS = 30_000;
+/** How long a cancel waits for queued data ahead of it to leave, so the peer hears it. */
+const CANCEL_FLUSH_MS = 2000;
+
+export function backoffMs(retry: number): number {
+  return Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** retry);
+}
+
+export async function runTransfer(cmd: TransferCommand): Promise<number> {
+  if (cmd.kind === 'send') await checkLocalPaths(cmd.paths);
+  const peerText = formatPeerAddress(cmd.peer);
+  const interrupt = new Interrupt();
+  try {
+    // The first connection is not retried: a peer that is not there at all is a plain error.
+    let client: FerryClient | undefined = await interrupt.race(FerryClient.connect(cmd.peer));
+    const tally = new Tally();
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      let summary: TransferSummary | undefined;
+      let failure: FerryError | undefined;
+      try {
+        client ??= await interrupt.race(FerryClient.connect(cmd.peer));
+        const t = start(client, cmd);
+        tally.attach(t);
+        const bar = ProgressBar.forTransfer(t, t.info.label);
+        interrupt.current = t;
+        summary = await t.done();
+        interrupt.current = undefined;
+        bar?.clear();
+        if (summary.error) failure = new FerryError(summary.error.code, summary.error.message);
+      } catch (e) {
+        if (e instanceof Interrupted) throw e;
+        failure = e instanceof FerryError ? e : new FerryError('FERRY_ERR_INTERNAL', String(e), { cause: e });
+      }
+      if (client) await closeGently(client, interrupt.signal !== undefined);
+      client = undefined;
+      if (interrupt.signal) throw new Interrupted(interrupt.signal);
+      // After the first attempt, a peer that cannot be reached yet may be coming back.
+      const retryable = failure && (RETRYABLE.has(failure.code) || (attempt > 0 && failure.code === 'FERRY_ERR_UNREACHABLE'));
+      if (failure && retryable && attempt < cmd.retries) {
+        const wait = backoffMs(attempt);
+        err(`${oneLine(failure.message)}; retrying in ${wait / 1000} s (${attempt + 1} of ${cmd.retries})`);
+        await interrupt.sleep(wait);
+        if (interrupt.signal) throw new Interrupted(interrupt.signal);
+        continue;
+      }
+      if (failure) throw failure;
+      const s = summary!;
+      const seconds = (Date.now() - started) / 1000;
+      out(transferSummaryLine(cmd.kind === 'send' ? 'sent' : 'received', peerText, tally, s, seconds));
+      for (const f of s.failures) err(`failed: ${oneLine(f.path)}: ${oneLine(f.error.message)}`);
+      return s.failures.length > 0 ? 1 : 0;
+    }
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+function start(client: FerryClient, cmd: TransferCommand): Transfer {
+  const common = { conflict: cmd.conflict, sockets: cmd.sockets };
+  return cmd.kind === 'send'
+    ? client.upload(cmd.paths, { ...common, ...(cmd.to ? { to: cmd.to } : {}) })
+    : client.download(cmd.paths, { ...common, out: cmd.out ?? process.cwd() });
+}
+
+/** Say which local path is missing before connecting, not after a round trip. */
+async function checkLocalPaths(paths: string[]): Promise<void> {
+  for (const p of paths) {
+    try {
+      await fs.promises.stat(p);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new FerryError('FERRY_ERR_NOT_FOUND', `Cannot send "${p}": there is no such file or folder here`);
+      }
+      throw fsError(e, `reading "${p}"`);
+    }
+  }
+}
+
+/**
+ * Close the session. After a cancel, first let the control connection write out what is queued
+ * (the cancel sits behind any blocks in its buffer), so that the peer discards its partial files
+ * instead of keeping them for a resume that will never come.
+ */
+async function closeGently(client: FerryClient, flush: boolean): Promise<void> {
+  const control = client.session.control;
+  if (flush && !control.isClosed && control.writeBuffered > 0) {
+    await waitFor((done) => {
+      control.once('drain', done);
+      control.once('close', done);
+      return () => {
+        control.off('drain', done);
+        control.off('close', done);
+      };
+    }, CANCEL_FLUSH_MS);
+  }
+  client.close();
+  const stream = control.stream;
+  if (flush && !stream.destroyed) {
+    await waitFor((done) => {
+      stream.once('close', done);
+      return () => stream.off('close', done);
+    }, 500);
+  }
+}
+
+/** Resolve when `subscribe` calls done, or after `ms`; unsubscribe and clear the timer either way. */
+function waitFor(subscribe: (done: () => void) => () => void, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    let unsubscribe = (): void => undefined;
+    const done = (): void => {
+      clearTimeout(timer);
+      unsubscribe();
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    unsubscribe = subscribe(done);
+  });
+}
+
+/**
+ * SIGINT and SIGTERM during a send or get: cancel the transfer in progress (or stop waiting),
+ * and let runTransfer end with Interrupted. A second signal leaves at once.
+ */
+class Interrupt {
+  signal: NodeJS.Signals | undefined;
+  current: Transfer | undefined;
+  private readonly wakers = new Set<() => void>();
+
+  constructor() {
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
+  }
+
+  private readonly onSignal = (signal: NodeJS.Signals): void => {
+    if (this.signal) process.exit(exitCodeForSignal(signal));
+    this.signal = signal;
+    this.current?.cancel();
+    for (const wake of this.wakers) wake();
+  };
+
+  /** The promise's value, or Interrupted as soon as a signal arrives. */
+  race<T>(p: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.signal) return reject(new Interrupted(this.signal));
+      const wake = (): void => reject(new Interrupted(this.signal!));
+      this.wakers.add(wake);
+      p.then(resolve, reject).finally(() => this.wakers.delete(wake));
+    });
+  }
+
+  /** Wait, or stop waiting at a signal. */
+  sleep(ms: number): Promise<void> {
+    return waitFor((done) => {
+      this.wakers.add(done);
+      return () => this.wakers.delete(done);
+    }, ms);
+  }
+
+  dispose(): void {
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+  }
+}
+
+/** The shell's convention: 128 + the signal number. */
+export function exitCodeForSignal(signal: NodeJS.Signals): number {
+  return signal === 'SIGTERM' ? 143 : 130;
+}
