@@ -5,7 +5,7 @@
 import type { ErrorInfo } from './errors.js';
 import type { Direction } from './types.js';
 
-export type TransferState = 'queued' | 'running' | 'verifying' | 'done' | 'failed' | 'cancelled';
+export type TransferState = 'queued' | 'running' | 'paused' | 'verifying' | 'done' | 'failed' | 'cancelled';
 export type FileState = 'queued' | 'sending' | 'landed' | 'skipped' | 'refused' | 'failed';
 export type BlockState = 'pending' | 'inflight' | 'verified' | 'failed';
 

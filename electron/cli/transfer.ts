@@ -43,8 +43,11 @@ const RETRYABLE = new Set<ErrorCode>(['FERRY_ERR_CONNECTION_LOST', 'FERRY_ERR_TI
 /** 1 s, 2 s, 4 s, ... capped: long enough for a Wi-Fi hand-over, short enough to watch. */
 const BACKOFF_FIRST_MS = 1000;
 const BACKOFF_MAX_MS = 30_000;
-/** How long a cancel waits for queued data ahead of it to leave, so the peer hears it. */
-const CANCEL_FLUSH_MS = 2000;
+/**
+ * How long a cancel waits for the peer to confirm it has read it. Blocks queued ahead of the
+ * cancel (a send window, 8 MiB a socket) must leave first: 2 s covers that at ~30 Mbit/s.
+ */
+const CANCEL_CONFIRM_MS = 2000;
 
 export function backoffMs(retry: number): number {
   return Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** retry);
@@ -122,30 +125,22 @@ async function checkLocalPaths(paths: string[]): Promise<void> {
 }
 
 /**
- * Close the session. After a cancel, first let the control connection write out what is queued
- * (the cancel sits behind any blocks in its buffer), so that the peer discards its partial files
- * instead of keeping them for a resume that will never come.
+ * Close the session. After a cancel, first make sure the peer has read it: a ping sent behind
+ * the cancel on the control connection comes back only once the peer has handled the cancel
+ * (messages are handled in order). Closing at once could reset the connection (unread data
+ * makes the OS send RST) before the peer reads the cancel, and then the peer would keep its
+ * partial files for a resume that never comes, instead of discarding them.
  */
-async function closeGently(client: FerryClient, flush: boolean): Promise<void> {
-  const control = client.session.control;
-  if (flush && !control.isClosed && control.writeBuffered > 0) {
-    await waitFor((done) => {
-      control.once('drain', done);
-      control.once('close', done);
-      return () => {
-        control.off('drain', done);
-        control.off('close', done);
-      };
-    }, CANCEL_FLUSH_MS);
+async function closeGently(client: FerryClient, afterCancel: boolean): Promise<void> {
+  if (afterCancel && !client.session.control.isClosed) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      client.ping().catch(() => undefined),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, CANCEL_CONFIRM_MS))),
+    ]);
+    clearTimeout(timer);
   }
   client.close();
-  const stream = control.stream;
-  if (flush && !stream.destroyed) {
-    await waitFor((done) => {
-      stream.once('close', done);
-      return () => stream.off('close', done);
-    }, 500);
-  }
 }
 
 /** Resolve when `subscribe` calls done, or after `ms`; unsubscribe and clear the timer either way. */

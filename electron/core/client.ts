@@ -15,7 +15,7 @@ import { Connection, type ConnectionOptions } from './protocol/connection.js';
 import { DEFAULT_SOCKETS, MAX_SOCKETS_PER_SESSION } from './protocol/constants.js';
 import type { Message } from './protocol/messages.js';
 import { Receiver } from './receiver.js';
-import { Sender } from './sender.js';
+import { type LocalFile, Sender } from './sender.js';
 import { Session } from './session.js';
 import { Transfer } from './transfer.js';
 import { walkLocal } from './walk.js';
@@ -173,16 +173,33 @@ export class FerryClient {
 
   /** Send local files and folders; they land under the peer's share (or `to` inside it). */
   upload(paths: string[], opts: UploadOptions = {}): Transfer {
+    return this.uploadFrom(
+      labelFor(paths.map((p) => path.basename(path.resolve(p)))),
+      async () => (await walkLocal(paths)).files,
+      opts,
+    );
+  }
+
+  /**
+   * Send files that are not (all) on disk, such as files dropped into the browser shell: each
+   * file entry brings its own `open()`. Folders are entries of kind 'dir'.
+   */
+  uploadFiles(files: LocalFile[], opts: UploadOptions = {}): Transfer {
+    const tops = [...new Set(files.map((f) => f.entry.path.split('/')[0]!))];
+    return this.uploadFrom(labelFor(tops), () => Promise.resolve(files), opts);
+  }
+
+  private uploadFrom(label: string, manifest: () => Promise<LocalFile[]>, opts: UploadOptions): Transfer {
     const transfer = new Transfer({
       direction: 'upload',
       peer: formatPeerAddress(this.address),
       peerName: this.peerName,
-      label: labelFor(paths.map((p) => path.basename(path.resolve(p)))),
+      label,
     });
     const xfer = this.nextXfer++;
     void (async () => {
       try {
-        const { files } = await walkLocal(paths);
+        const files = await manifest();
         await this.ensureSockets(opts.sockets ?? DEFAULT_SOCKETS);
         const s = new Sender(this.session, xfer, transfer, files, {
           ...(opts.to ? { to: opts.to } : {}),

@@ -100,9 +100,9 @@ export class Receiver implements TransferHandler {
     private readonly transfer: Transfer,
     private readonly opts: ReceiveOptions,
   ) {
-    transfer.canceller = (err) => {
-      this.host.control.send({ t: 'cancel', xfer, code: WIRE_CODES[err.code], message: err.message });
-      this.abort(err);
+    transfer.canceller = (err, keep) => {
+      this.host.control.send({ t: 'cancel', xfer, code: WIRE_CODES[err.code], message: err.message, keep });
+      this.abort(err, !keep);
     };
     transfer.setState('running');
     transfer.trackSockets(host.pool);
@@ -143,7 +143,7 @@ export class Receiver implements TransferHandler {
         this.maybeComplete();
         break;
       case 'cancel':
-        this.abort(new FerryError(codeFromWire(m.code), m.message), true);
+        this.abort(new FerryError(codeFromWire(m.code), m.message), !m.keep);
         break;
       default:
         throw new FerryError('FERRY_ERR_PROTOCOL', `Unexpected "${m.t}" for an incoming transfer`);

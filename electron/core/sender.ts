@@ -16,10 +16,29 @@ import type { Decision, Message, OfferEntry } from './protocol/messages.js';
 import type { TransferHandler, TransferHost } from './session-types.js';
 import type { Transfer } from './transfer.js';
 
+/** Where a sent file's bytes come from: a file on disk, or (browser shell) a page's File. */
+export interface BlockSource {
+  read(buf: Buffer, offset: number, length: number, position: number): Promise<number>;
+  /** Size and mtime now, to catch a file that changed while it was sent (disk files). */
+  stat?(): Promise<{ size: number; mtimeMs: number }>;
+  close(): Promise<void>;
+}
+
 export interface LocalFile {
   entry: OfferEntry;
-  /** Absolute path on this machine (files only). */
-  abs: string;
+  /** Absolute path on this machine (files and folders from disk). */
+  abs?: string;
+  /** Opens the bytes of a file that is not on disk; used instead of abs. */
+  open?: () => Promise<BlockSource>;
+}
+
+async function openDiskSource(abs: string): Promise<BlockSource> {
+  const fh: FileHandle = await open(abs, 'r');
+  return {
+    read: async (buf, offset, length, position) => (await fh.read(buf, offset, length, position)).bytesRead,
+    stat: () => fh.stat(),
+    close: () => fh.close(),
+  };
 }
 
 interface InFlight {
@@ -49,7 +68,6 @@ export class Sender implements TransferHandler {
   private readonly inflight = new Map<number, InFlight>();
   private readonly failedFiles = new Set<number>();
   private aborted: FerryError | undefined;
-  private readonly open = new Set<FileHandle>();
 
   constructor(
     private readonly host: TransferHost,
@@ -58,8 +76,8 @@ export class Sender implements TransferHandler {
     private readonly files: LocalFile[],
     private readonly offer: { to?: string; conflict?: ConflictPolicy } = {},
   ) {
-    transfer.canceller = (err) => {
-      this.host.control.send({ t: 'cancel', xfer, code: WIRE_CODES[err.code], message: err.message });
+    transfer.canceller = (err, keep) => {
+      this.host.control.send({ t: 'cancel', xfer, code: WIRE_CODES[err.code], message: err.message, keep });
       this.abort(err);
     };
     this.complete.catch(() => undefined);
@@ -140,16 +158,16 @@ export class Sender implements TransferHandler {
   }
 
   private async sendFile(i: number): Promise<void> {
-    const { entry, abs } = this.files[i]!;
+    const file = this.files[i]!;
+    const entry = file.entry;
     const d = this.decisions[i]!;
     const n = blockCount(entry.size, entry.bs);
     const have = d.a === 'resume' && d.have ? Bitmap.fromBase64(n, d.have) : undefined;
     const digests = Buffer.allocUnsafe(n * 16);
-    let fh: FileHandle | undefined;
+    let src: BlockSource | undefined;
     this.transfer.file({ index: i, path: entry.path, state: 'sending' });
     try {
-      fh = await open(abs, 'r');
-      this.open.add(fh);
+      src = file.open ? await file.open() : await openDiskSource(file.abs!);
       for (let b = 0; b < n; b++) {
         this.check();
         if (this.failedFiles.has(i)) return;
@@ -157,7 +175,7 @@ export class Sender implements TransferHandler {
         const buf = Buffer.allocUnsafe(len);
         let got = 0;
         while (got < len) {
-          const { bytesRead } = await fh.read(buf, got, len - got, b * entry.bs + got);
+          const bytesRead = await src.read(buf, got, len - got, b * entry.bs + got);
           if (bytesRead === 0) break;
           got += bytesRead;
         }
@@ -170,8 +188,8 @@ export class Sender implements TransferHandler {
         }
         await this.sendBlock(i, b, buf, digests.subarray(b * 16, b * 16 + 16), 0);
       }
-      const st = await fh.stat();
-      if (st.size !== entry.size || Math.round(st.mtimeMs) !== entry.mtime) {
+      const st = await src.stat?.();
+      if (st && (st.size !== entry.size || Math.round(st.mtimeMs) !== entry.mtime)) {
         throw new FerryError('FERRY_ERR_FILE_CHANGED', `${entry.path} changed while it was being sent; send it again`);
       }
       this.host.control.send({ t: 'end', xfer: this.xfer, f: i, root: fileDigest(digests) });
@@ -182,10 +200,7 @@ export class Sender implements TransferHandler {
       this.dropInflight((r) => r.f === i);
       this.host.control.send({ t: 'skip-file', xfer: this.xfer, f: i, code: WIRE_CODES[e.code], message: e.message });
     } finally {
-      if (fh) {
-        this.open.delete(fh);
-        await fh.close().catch(() => undefined);
-      }
+      await src?.close().catch(() => undefined);
     }
   }
 

@@ -55,7 +55,9 @@ export class Transfer extends EventEmitter<TransferEvents> {
   private readonly settled: Promise<TransferSummary>;
   private resolveSettled!: (s: TransferSummary) => void;
   /** Set by the worker: how to stop it (sends a cancel to the peer). */
-  canceller: ((err: FerryError) => void) | undefined;
+  canceller: ((err: FerryError, keep: boolean) => void) | undefined;
+  /** Set by pause(): the transfer stopped on purpose and its partial files wait for a resume. */
+  private pausing = false;
 
   constructor(info: Omit<TransferInfo, 'id'>) {
     super();
@@ -184,7 +186,13 @@ export class Transfer extends EventEmitter<TransferEvents> {
     if (this.progressTimer) clearTimeout(this.progressTimer);
     const error = err === undefined ? undefined : toErrorInfo(err);
     this._state =
-      error?.code === 'FERRY_ERR_CANCELLED' ? 'cancelled' : error || this.failures.length > 0 ? 'failed' : 'done';
+      error?.code === 'FERRY_ERR_CANCELLED'
+        ? this.pausing
+          ? 'paused'
+          : 'cancelled'
+        : error || this.failures.length > 0
+          ? 'failed'
+          : 'done';
     this.emit('progress', this.progress());
     this.summary = {
       id: this.id,
@@ -219,7 +227,18 @@ export class Transfer extends EventEmitter<TransferEvents> {
     return s;
   }
 
+  /** Stop and discard partial files on the receiving side. */
   cancel(): void {
-    this.canceller?.(new FerryError('FERRY_ERR_CANCELLED', 'The transfer was cancelled'));
+    this.canceller?.(new FerryError('FERRY_ERR_CANCELLED', 'The transfer was cancelled'), false);
+  }
+
+  /**
+   * Stop but keep the receiver's partial files and journals, so that starting the same transfer
+   * again sends only what is missing. Ends with state 'paused'.
+   */
+  pause(): void {
+    if (this.ended) return;
+    this.pausing = true;
+    this.canceller?.(new FerryError('FERRY_ERR_CANCELLED', 'The transfer was paused'), true);
   }
 }

@@ -56,7 +56,7 @@ export type Message =
   | { t: 'landed'; xfer: number; files: LandedFile[] }
   | { t: 'done'; xfer: number }
   | { t: 'complete'; xfer: number }
-  | { t: 'cancel'; xfer: number; code: number; message: string };
+  | { t: 'cancel'; xfer: number; code: number; message: string; keep?: boolean };
 
 export type MessageType = Message['t'];
 
@@ -121,7 +121,10 @@ export function validateMessage(m: { t: string } & Record<string, unknown>): Mes
     case 'fail':
     case 'cancel':
       if (m.t === 'fail') uint(m, 'req');
-      if (m.t === 'cancel') uint(m, 'xfer');
+      if (m.t === 'cancel') {
+        uint(m, 'xfer');
+        if (m.keep !== undefined) bool(m, 'keep');
+      }
       uint(m, 'code');
       str(m, 'message');
       break;
