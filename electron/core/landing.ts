@@ -18,10 +18,10 @@ const JOURNAL_SUFFIX = '.ferryjournal';
 const NAME_LIMIT = 255;
 
 /** Hidden partial and journal names for a target name, hashed when the readable form is too long. */
-export function partialNames(name: string): { part: string; journal: string } {
-  let stem = `.${name}`;
+export function partialNames(name: string, unique?: string): { part: string; journal: string } {
+  let stem = unique ? `.${name}.${unique}` : `.${name}`;
   if (Buffer.byteLength(stem) + JOURNAL_SUFFIX.length > NAME_LIMIT) {
-    stem = `.ferry-${xxh3.xxh64(name).toString(16)}`;
+    stem = `.ferry-${xxh3.xxh64(name).toString(16)}${unique ? `.${unique}` : ''}`;
   }
   return { part: stem + PART_SUFFIX, journal: stem + JOURNAL_SUFFIX };
 }
@@ -87,7 +87,8 @@ const RECORD = 4 + DIGEST_SIZE;
 
 /** Start a journal: one JSON line naming the source, then 20-byte records (u32 block, digest). */
 export function createJournal(file: string, h: Omit<JournalHeader, 'v'>): void {
-  fs.writeFileSync(file, JSON.stringify({ v: 1, ...h }) + '\n');
+  const header: JournalHeader = { v: 1, size: h.size, mtime: h.mtime, bs: h.bs };
+  fs.writeFileSync(file, JSON.stringify(header) + '\n');
 }
 
 export function appendJournal(file: string, blocks: readonly number[], digests: Buffer): void {

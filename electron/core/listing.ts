@@ -28,12 +28,24 @@ function describe(realRoot: string, dir: string, d: fs.Dirent): RemoteEntry | un
   }
 }
 
-export function serveList(conn: Connection, realRoot: string, req: number, peerPath: string): void {
-  const fail = (err: unknown): void => {
-    const e = err instanceof FerryError ? err : fsError(err, `listing "${peerPath}"`);
-    conn.send({ t: 'fail', req, code: WIRE_CODES[e.code], message: e.message });
-  };
-  void (async () => {
+/** Send one message, waiting for the socket to drain first when its buffer is full. */
+async function sendPaced(conn: Connection, m: Parameters<Connection['send']>[0]): Promise<void> {
+  if (!conn.send(m) && !conn.isClosed) {
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        conn.off('drain', done);
+        conn.off('close', done);
+        resolve();
+      };
+      conn.on('drain', done);
+      conn.on('close', done);
+    });
+  }
+}
+
+/** Stream a listing; resolves when it has been sent (or failed), never rejects. */
+export async function serveList(conn: Connection, realRoot: string, req: number, peerPath: string): Promise<void> {
+  try {
     const comps = checkPeerPath(peerPath, { allowRoot: true });
     const dir = await resolveInside(realRoot, comps, { mustExist: true });
     const handle = await fs.promises.opendir(dir, { bufferSize: 256 });
@@ -47,11 +59,14 @@ export function serveList(conn: Connection, realRoot: string, req: number, peerP
       total++;
       if (part.length === LIST_PART_ENTRIES) {
         if (conn.isClosed) return;
-        if (!conn.send({ t: 'list-part', req, entries: part })) await new Promise<void>((r) => conn.once('drain', () => r()));
+        await sendPaced(conn, { t: 'list-part', req, entries: part });
         part = [];
       }
     }
-    if (part.length > 0) conn.send({ t: 'list-part', req, entries: part });
-    conn.send({ t: 'list-end', req, total });
-  })().catch(fail);
+    if (part.length > 0) await sendPaced(conn, { t: 'list-part', req, entries: part });
+    await sendPaced(conn, { t: 'list-end', req, total });
+  } catch (err) {
+    const e = err instanceof FerryError ? err : fsError(err, `listing "${peerPath}"`);
+    await sendPaced(conn, { t: 'fail', req, code: WIRE_CODES[e.code], message: e.message });
+  }
 }

@@ -124,10 +124,10 @@ export class SocketPool extends EventEmitter<PoolEvents> {
   }
 
   /** Pause or resume reading on every socket (the disk is slower than the network). */
-  setReading(on: boolean): void {
+  setReading(on: boolean, reason: unknown): void {
     for (const c of this.slots.keys()) {
-      if (on) c.resume();
-      else c.pause();
+      if (on) c.resumeFor(reason);
+      else c.pauseFor(reason);
     }
   }
 }

@@ -4,13 +4,14 @@
  * counts as written, checks the whole file against the sender's digest, syncs in batches, and
  * only then gives each file its final name.
  */
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { codeFromWire, FerryError, toErrorInfo, WIRE_CODES } from '../../shared/errors.js';
 import { checkPeerPath } from '../../shared/path-guard.js';
 import type { TransferFileInfo } from '../../shared/events.js';
 import type { ConflictPolicy } from '../../shared/types.js';
-import { Bitmap, blockCount, blockLength } from './blocks.js';
+import { Bitmap, blockCount, blockLength, chooseBlockSize } from './blocks.js';
 import { fsError, realInside } from './fs-guard.js';
 import { blockDigest, fileDigest } from './hash.js';
 import {
@@ -24,7 +25,7 @@ import {
   syncDir,
 } from './landing.js';
 import type { BlockHeader } from './protocol/codec.js';
-import { MAX_BLOCK_SIZE, MIN_BLOCK_SIZE, OFFER_PART_ENTRIES } from './protocol/constants.js';
+import { OFFER_PART_ENTRIES } from './protocol/constants.js';
 import type { Decision, LandedFile, Message, OfferEntry } from './protocol/messages.js';
 import type { TransferHandler, TransferHost } from './session-types.js';
 import type { Transfer } from './transfer.js';
@@ -47,9 +48,9 @@ interface RFile {
   part: string;
   journal: string | undefined;
   n: number;
-  have: Bitmap;
+  have: Bitmap | undefined;
   haveCount: number;
-  digests: Buffer;
+  digests: Buffer | undefined;
   fd: number | undefined;
   resume: boolean;
   writes: number;
@@ -59,6 +60,11 @@ interface RFile {
 }
 
 const NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
+
+/** Largest file accepted: 4 TiB is 262,144 blocks of 16 MiB, 4 MiB of digests while it is open. */
+const MAX_FILE_SIZE = 4 * 2 ** 40;
+/** Files one transfer may have half-received at once (the sender reads 8 at a time). */
+const MAX_OPEN_FILES = 64;
 
 /** Partial files being written by any receiver in this process: two transfers never share one. */
 const activeParts = new Set<string>();
@@ -157,6 +163,8 @@ export class Receiver implements TransferHandler {
     for (const entry of entries) {
       const i = this.offered++;
       const d = this.decide(i, entry);
+      // A folder gets a decision only when refused, so the sender can say which and why.
+      if (entry.kind === 'dir' && d.a === 'refuse') decisions.push(d);
       if (entry.kind === 'file') {
         decisions.push(d);
         const f = this.files[i];
@@ -195,8 +203,12 @@ export class Receiver implements TransferHandler {
         this.dirs.push({ abs, mtime: entry.mtime, depth: comps.length });
         return { i, a: 'skip' };
       }
-      if (entry.bs < MIN_BLOCK_SIZE || entry.bs > MAX_BLOCK_SIZE) {
-        throw new FerryError('FERRY_ERR_PROTOCOL', `Block size ${entry.bs} is out of range`);
+      if (entry.size > MAX_FILE_SIZE) {
+        throw new FerryError('FERRY_ERR_UNSUPPORTED', `${entry.path} is larger than the ${MAX_FILE_SIZE / 2 ** 40} TiB Ferry takes`);
+      }
+      // The block size is a function of the size, so a manifest cannot ask for millions of blocks.
+      if (entry.bs !== chooseBlockSize(entry.size)) {
+        throw new FerryError('FERRY_ERR_PROTOCOL', `Block size ${entry.bs} does not fit a file of ${entry.size} bytes`);
       }
       const name = comps[comps.length - 1]!;
       const parentComps = comps.slice(0, -1);
@@ -214,11 +226,18 @@ export class Receiver implements TransferHandler {
           throw new FerryError('FERRY_ERR_EXISTS', `A folder named ${name} stands where the file would go`);
         }
       }
-      const names = partialNames(name);
-      const part = path.join(dir, names.part);
-      if (activeParts.has(part)) throw new FerryError('FERRY_ERR_EXISTS', `${entry.path} is already being received`);
+      let names = partialNames(name);
+      let part = path.join(dir, names.part);
+      let resumable = true;
+      if (activeParts.has(part)) {
+        // The same name is arriving in another transfer right now: this one gets a partial of its
+        // own (and no resume), and the conflict policy decides at landing.
+        names = partialNames(name, randomBytes(4).toString('hex'));
+        part = path.join(dir, names.part);
+        resumable = false;
+      }
       const n = blockCount(entry.size, entry.bs);
-      const journal = n > 1 ? path.join(dir, names.journal) : undefined;
+      const journal = n > 1 && resumable ? path.join(dir, names.journal) : undefined;
       const prior = journal && fs.existsSync(part) ? readJournal(journal, entry, n) : undefined;
       const f: RFile = {
         i,
@@ -229,9 +248,10 @@ export class Receiver implements TransferHandler {
         part,
         journal,
         n,
-        have: prior?.have ?? new Bitmap(n),
+        // Allocated when the first block arrives (or from the journal): an offer costs no memory per block.
+        have: prior?.have,
         haveCount: prior ? prior.have.count() : 0,
-        digests: prior?.digests ?? Buffer.alloc(n * 16),
+        digests: prior?.digests,
         fd: undefined,
         resume: !!prior,
         writes: 0,
@@ -243,6 +263,7 @@ export class Receiver implements TransferHandler {
       this.files[i] = f;
       this.outstanding++;
       if (prior) return { i, a: 'resume', have: prior.have.toBase64() };
+      if (n > 1 && !resumable) return { i, a: 'send' };
       return { i, a: 'send' };
     } catch (err) {
       const e = err instanceof FerryError ? err : fsError(err, `receiving "${entry.path}"`);
@@ -272,7 +293,16 @@ export class Receiver implements TransferHandler {
       }
       let next = p;
       if (st.isSymbolicLink()) {
-        next = fs.realpathSync(p);
+        try {
+          next = fs.realpathSync(p);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+          // A link to nothing: where would it lead?
+          const target = path.resolve(path.dirname(p), fs.readlinkSync(p));
+          throw realInside(this.opts.base, target)
+            ? new FerryError('FERRY_ERR_NOT_FOUND', `${rel} is a link to a folder that does not exist`)
+            : new FerryError('FERRY_ERR_OUTSIDE_ROOT', `${rel} leads outside the shared folder`);
+        }
         if (!realInside(this.opts.base, next)) {
           throw new FerryError('FERRY_ERR_OUTSIDE_ROOT', `${rel} leads outside the shared folder`);
         }
@@ -291,7 +321,8 @@ export class Receiver implements TransferHandler {
     if (h.block >= f.n || payload.length !== blockLength(f.entry.size, f.entry.bs, h.block)) {
       throw new FerryError('FERRY_ERR_PROTOCOL', `Block ${h.block} of ${f.entry.path} has the wrong size`);
     }
-    if (f.have.get(h.block)) {
+    this.transfer.bytesSent += payload.length;
+    if (f.have?.get(h.block)) {
       this.ack(h.file, h.block);
       return;
     }
@@ -300,6 +331,9 @@ export class Receiver implements TransferHandler {
       this.host.control.send({ t: 'nack', xfer: this.xfer, f: h.file, b: h.block, code: WIRE_CODES.FERRY_ERR_INTEGRITY });
       this.transfer.block({ file: h.file, block: h.block, state: 'failed' });
       return;
+    }
+    if (f.fd === undefined && this.openFiles >= MAX_OPEN_FILES) {
+      throw new FerryError('FERRY_ERR_PROTOCOL', `More than ${MAX_OPEN_FILES} files sent at once`);
     }
     try {
       if (f.fd === undefined) this.openPartial(f);
@@ -311,7 +345,7 @@ export class Receiver implements TransferHandler {
     this.pendingBytes += payload.length;
     if (!this.paused && this.pendingBytes > WRITE_HIGH_WATER) {
       this.paused = true;
-      this.host.pool.setReading(false);
+      this.host.pool.setReading(false, this);
     }
     const b = h.block;
     fs.write(f.fd!, payload, 0, payload.length, b * f.entry.bs, (err) => {
@@ -319,17 +353,17 @@ export class Receiver implements TransferHandler {
       this.pendingBytes -= payload.length;
       if (this.paused && this.pendingBytes < WRITE_LOW_WATER) {
         this.paused = false;
-        this.host.pool.setReading(true);
+        this.host.pool.setReading(true, this);
       }
       if (f.state !== 'open') return;
       if (err) {
         this.fileFailed(f, fsError(err, `writing "${f.entry.path}"`));
         return;
       }
-      if (!f.have.get(b)) {
-        f.have.set(b);
+      if (!f.have!.get(b)) {
+        f.have!.set(b);
         f.haveCount++;
-        digest.copy(f.digests, b * 16);
+        digest.copy(f.digests!, b * 16);
         if (f.journal) f.unjournaled.push(b);
         this.transfer.addDone(payload.length);
       }
@@ -339,7 +373,15 @@ export class Receiver implements TransferHandler {
     });
   }
 
+  private get openFiles(): number {
+    let n = 0;
+    for (const f of this.files) if (f?.state === 'open' && f.fd !== undefined) n++;
+    return n;
+  }
+
   private openPartial(f: RFile): void {
+    f.have ??= new Bitmap(f.n);
+    f.digests ??= Buffer.alloc(f.n * 16);
     // O_NOFOLLOW / O_EXCL: a partial name is never followed through a link planted in the folder.
     if (f.resume) {
       f.fd = fs.openSync(f.part, fs.constants.O_RDWR | NOFOLLOW);
@@ -370,7 +412,7 @@ export class Receiver implements TransferHandler {
 
   private maybeFinalize(f: RFile): void {
     if (f.state !== 'open' || f.root === undefined || f.haveCount < f.n || f.writes > 0) return;
-    if (fileDigest(f.digests) !== f.root) {
+    if (fileDigest(f.digests ?? Buffer.alloc(f.n * 16)) !== f.root) {
       this.fileFailed(f, new FerryError('FERRY_ERR_INTEGRITY', `${f.entry.path} does not match the sender's checksum`));
       return;
     }
@@ -492,7 +534,7 @@ export class Receiver implements TransferHandler {
     if (sync) {
       try {
         fs.fdatasyncSync(f.fd);
-        appendJournal(journal, blocks, f.digests);
+        appendJournal(journal, blocks, f.digests!);
       } catch {
         // the blocks will be sent again
       }
@@ -501,7 +543,7 @@ export class Receiver implements TransferHandler {
     fs.fdatasync(f.fd, (err) => {
       if (err || f.state !== 'open') return;
       try {
-        appendJournal(journal, blocks, f.digests);
+        appendJournal(journal, blocks, f.digests!);
       } catch {
         // the blocks will be sent again
       }
@@ -540,12 +582,12 @@ export class Receiver implements TransferHandler {
    * Stop. A cancel discards partial files; a lost connection keeps them, synced and journaled,
    * so that a retry sends only the missing blocks.
    */
-  abort(err: FerryError, discard = err.code === 'FERRY_ERR_CANCELLED'): void {
+  abort(err: FerryError, discard = false): void {
     if (this.aborted || this.completed) return;
     this.aborted = err;
     clearInterval(this.checkpointTimer);
     if (this.landTimer) clearTimeout(this.landTimer);
-    if (this.paused) this.host.pool.setReading(true);
+    if (this.paused) this.host.pool.setReading(true, this);
     for (const f of this.files) {
       if (f && (f.state === 'open' || f.state === 'landing')) this.dropFile(f, discard || f.n === 1);
     }
@@ -565,7 +607,7 @@ function lstatOrUndefined(p: string): fs.Stats | undefined {
 
 function resumedBytes(f: RFile): number {
   let n = 0;
-  for (let b = 0; b < f.n; b++) if (f.have.get(b)) n += blockLength(f.entry.size, f.entry.bs, b);
+  for (let b = 0; b < f.n; b++) if (f.have?.get(b)) n += blockLength(f.entry.size, f.entry.bs, b);
   return n;
 }
 

@@ -11,7 +11,7 @@ import { Bitmap, blockCount, blockLength } from './blocks.js';
 import { fsError } from './fs-guard.js';
 import { blockDigestInto, fileDigest } from './hash.js';
 import type { Connection } from './protocol/connection.js';
-import { MAX_BLOCK_RETRIES, OFFER_PART_ENTRIES } from './protocol/constants.js';
+import { MAX_BLOCK_RETRIES, OFFER_PART_BYTES, OFFER_PART_ENTRIES } from './protocol/constants.js';
 import type { Decision, Message, OfferEntry } from './protocol/messages.js';
 import type { TransferHandler, TransferHost } from './session-types.js';
 import type { Transfer } from './transfer.js';
@@ -54,6 +54,24 @@ interface InFlight {
 const READ_CONCURRENCY = 8;
 
 const key = (f: number, b: number): number => f * 0x400000 + b;
+
+/** Offer parts: at most OFFER_PART_ENTRIES entries and OFFER_PART_BYTES of paths, whichever comes first. */
+function splitParts(entries: OfferEntry[]): OfferEntry[][] {
+  const parts: OfferEntry[][] = [[]];
+  let bytes = 0;
+  for (const e of entries) {
+    const size = Buffer.byteLength(e.path) + 96;
+    const cur = parts[parts.length - 1]!;
+    if (cur.length > 0 && (cur.length >= OFFER_PART_ENTRIES || bytes + size > OFFER_PART_BYTES)) {
+      parts.push([e]);
+      bytes = size;
+    } else {
+      cur.push(e);
+      bytes += size;
+    }
+  }
+  return parts;
+}
 
 export class Sender implements TransferHandler {
   private readonly decisions: (Decision | undefined)[] = [];
@@ -99,18 +117,20 @@ export class Sender implements TransferHandler {
       t.emit('files', fileInfos);
       this.host.pool.on('lost', this.onLost);
       t.trackSockets(this.host.pool);
-      for (let i = 0; i < this.files.length || i === 0; i += OFFER_PART_ENTRIES) {
-        const part = this.files.slice(i, i + OFFER_PART_ENTRIES).map((f) => f.entry);
-        const last = i + OFFER_PART_ENTRIES >= this.files.length;
-        this.host.control.send({ t: 'offer', xfer: this.xfer, files: part, ...this.offer, last });
-      }
+      const parts = splitParts(this.files.map((f) => f.entry));
+      parts.forEach((part, k) => {
+        this.host.control.send({ t: 'offer', xfer: this.xfer, files: part, ...this.offer, last: k === parts.length - 1 });
+      });
       await Promise.race([this.replies, this.complete]);
       this.check();
       const queue: number[] = [];
       for (let i = 0; i < this.files.length; i++) {
         const f = this.files[i]!;
-        if (f.entry.kind !== 'file') continue;
         const d = this.decisions[i];
+        if (f.entry.kind !== 'file') {
+          if (d?.a === 'refuse') this.fileFailed(i, new FerryError(codeFromWire(d.code), d.reason ?? 'Refused by the peer'), 'refused');
+          continue;
+        }
         if (!d) throw new FerryError('FERRY_ERR_PROTOCOL', `The peer gave no answer for ${f.entry.path}`);
         if (d.a === 'send' || d.a === 'resume') {
           queue.push(i);
@@ -137,7 +157,10 @@ export class Sender implements TransferHandler {
       this.check();
       t.finish();
     } catch (err) {
-      this.abort(err instanceof FerryError ? err : fsError(err, 'sending'));
+      const e = err instanceof FerryError ? err : fsError(err, 'sending');
+      // A failure of our own (not the peer's cancel or a lost session): tell the peer, once.
+      if (!this.aborted) this.host.control.send({ t: 'cancel', xfer: this.xfer, code: WIRE_CODES[e.code], message: e.message });
+      this.abort(e);
     } finally {
       this.host.pool.off('lost', this.onLost);
       this.host.unregister(this.xfer);

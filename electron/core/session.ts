@@ -50,6 +50,7 @@ export class Session extends EventEmitter<SessionEvents> implements TransferHost
   readonly requests = new Map<number, (m: Message) => void>();
   private closed: FerryError | undefined;
   private isClosed = false;
+  private listing: Promise<void> = Promise.resolve();
 
   constructor(
     readonly control: Connection,
@@ -117,7 +118,9 @@ export class Session extends EventEmitter<SessionEvents> implements TransferHost
       return; // late messages for an ended transfer
     }
     if (m.t === 'list' && this.share) {
-      serveList(this.control, this.share.realRoot, m.req, m.path);
+      // One listing at a time per session: a peer cannot pile up work by asking many at once.
+      const realRoot = this.share.realRoot;
+      this.listing = this.listing.then(() => serveList(this.control, realRoot, m.req, m.path));
       return;
     }
     throw new FerryError('FERRY_ERR_PROTOCOL', `Unexpected "${m.t}" message`);
@@ -137,6 +140,17 @@ export class Session extends EventEmitter<SessionEvents> implements TransferHost
     });
     const refuse = (err: FerryError): void => {
       this.control.send({ t: 'cancel', xfer: m.xfer, code: WIRE_CODES[err.code], message: err.message });
+      // Later parts of the same offer are dropped, not taken for new uploads.
+      if (!m.last) {
+        const sink: TransferHandler = {
+          onMessage: (next) => {
+            if (next.t !== 'offer' || next.last) this.unregister(m.xfer);
+          },
+          onBlock: () => undefined,
+          abort: () => this.unregister(m.xfer),
+        };
+        this.register(m.xfer, sink);
+      }
       this.emit('transfer', transfer);
       transfer.finish(err);
     };

@@ -171,7 +171,10 @@ export class Transfer extends EventEmitter<TransferEvents> {
       clearInterval(timer);
       pool.off('socket', onChange);
     };
-    this.once('end', stop);
+    this.prependOnceListener('end', () => {
+      report();
+      stop();
+    });
     return stop;
   }
 

@@ -15,7 +15,12 @@ import {
   encodePreamble,
   FrameDecoder,
 } from '../../electron/core/protocol/codec.js';
-import { FRAME_CONTROL, FRAME_DATA, FRAME_HEADER_SIZE, PROTOCOL_VERSION } from '../../electron/core/protocol/constants.js';
+import {
+  FRAME_CONTROL,
+  FRAME_DATA,
+  FRAME_HEADER_SIZE,
+  PROTOCOL_VERSION,
+} from '../../electron/core/protocol/constants.js';
 
 /** A decoded control message from the server, unvalidated. */
 export type RawMessage = { t: string } & Record<string, unknown>;
@@ -151,7 +156,10 @@ export class RawPeer {
   }
 
   /** A data frame: block header (with whatever digest the test chose) and payload. */
-  sendBlock(h: { transfer: number; file: number; block: number; flags?: number; digest: Buffer }, payload: Buffer): Promise<void> {
+  sendBlock(
+    h: { transfer: number; file: number; block: number; flags?: number; digest: Buffer },
+    payload: Buffer,
+  ): Promise<void> {
     const head = encodeDataHead({ flags: 0, ...h }, payload.length);
     return this.write(Buffer.concat([head, payload]));
   }
@@ -173,7 +181,11 @@ export class RawPeer {
    * The first message received so far (or later) that matches. Messages are not consumed: give
    * predicates that name what you want (the xfer, the req).
    */
-  waitFor(pred: (m: RawMessage) => boolean, what = 'a matching message', timeoutMs = DEFAULT_WAIT_MS): Promise<RawMessage> {
+  waitFor(
+    pred: (m: RawMessage) => boolean,
+    what = 'a matching message',
+    timeoutMs = DEFAULT_WAIT_MS,
+  ): Promise<RawMessage> {
     return this.until(
       () => this.messages.find(pred),
       () => this.isClosed,
@@ -207,7 +219,7 @@ export class RawPeer {
     timeoutMs: number,
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
+      const pending: { timer?: NodeJS.Timeout } = {};
       const waiter: Waiter = {
         check: () => {
           const v = get();
@@ -225,12 +237,12 @@ export class RawPeer {
         },
       };
       const finish = (): void => {
-        if (timer) clearTimeout(timer);
+        if (pending.timer) clearTimeout(pending.timer);
         this.waiters.delete(waiter);
       };
       if (waiter.check()) return;
       this.waiters.add(waiter);
-      timer = setTimeout(() => {
+      pending.timer = setTimeout(() => {
         finish();
         reject(new Error(`Timed out after ${timeoutMs} ms waiting for ${what}; received: ${this.describe()}`));
       }, timeoutMs);

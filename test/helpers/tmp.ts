@@ -68,7 +68,7 @@ export interface TreeEntry {
   /** sha256 of a file's bytes, hex. */
   sha256?: string;
   size: number;
-  /** Modification time in whole milliseconds (what Ferry preserves). */
+  /** Modification time in whole milliseconds, rounded as Ferry rounds it on the wire. */
   mtime: number;
   /** Where a symbolic link points (links are never followed). */
   target?: string;
@@ -86,7 +86,7 @@ export function readTree(dir: string): Record<string, TreeEntry> {
       const a = path.join(abs, name);
       const r = rel ? `${rel}/${name}` : name;
       const st = fs.lstatSync(a);
-      const mtime = Math.trunc(st.mtimeMs);
+      const mtime = Math.round(st.mtimeMs);
       if (st.isSymbolicLink()) {
         out[r] = { kind: 'link', size: 0, mtime, target: fs.readlinkSync(a) };
       } else if (st.isDirectory()) {

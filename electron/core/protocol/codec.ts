@@ -116,6 +116,11 @@ export class FrameDecoder {
     return this.buffered;
   }
 
+  /** True when the stream stopped inside a frame (or a frame's header promised a body). */
+  get truncated(): boolean {
+    return this.buffered > 0 || this.state === State.Body;
+  }
+
   stop(): void {
     this.stopped = true;
     this.chunks.length = 0;
@@ -177,6 +182,7 @@ export class FrameDecoder {
       throw new FerryError('FERRY_ERR_BAD_MAGIC', 'The peer is not speaking the Ferry protocol');
     }
     const version = b.readUInt16BE(4);
+    if (b.readUInt16BE(6) !== 0) throw new FerryError('FERRY_ERR_PROTOCOL', 'Preamble has reserved bits set');
     this.state = State.Header;
     this.needed = FRAME_HEADER_SIZE;
     this.onPreamble(version);

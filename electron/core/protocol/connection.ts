@@ -27,6 +27,18 @@ export interface ConnectionEvents {
 
 let nextConnectionId = 1;
 
+/** Errors the peer reported: closing over them does not send them back. */
+const FROM_PEER = new WeakSet<FerryError>();
+function peerError(code: number, message: string): FerryError {
+  const e = new FerryError(codeFromWire(code), message);
+  FROM_PEER.add(e);
+  return e;
+}
+
+/** Output a connection may have queued before it stops reading the peer's requests. */
+const MAX_UNSENT = 32 * 1024 * 1024;
+const UNSENT = Symbol('unsent output');
+
 export class Connection extends EventEmitter<ConnectionEvents> {
   readonly id = nextConnectionId++;
   private readonly decoder: FrameDecoder;
@@ -38,6 +50,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private readonly keepaliveMs: number;
   private lastWrite = Date.now();
   private pingId = 0;
+  private readonly pauseReasons = new Set<unknown>();
   private readonly pings = new Map<number, () => void>();
   /** True once the peer's preamble and hello have arrived. */
   private established = false;
@@ -65,7 +78,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         if (frame.type === FRAME_CONTROL) {
           const m = validateMessage(decodeControl(frame.body));
           if (!this.established) {
-            if (m.t === 'error') throw new FerryError(codeFromWire(m.code), m.message);
+            if (m.t === 'error') throw peerError(m.code, m.message);
             if (m.t !== 'hello') throw new FerryError('FERRY_ERR_PROTOCOL', 'The peer did not start with a hello');
             this.established = true;
             this.clearHandshakeTimer();
@@ -76,7 +89,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
             this.pings.get(m.id)?.();
             return;
           } else if (m.t === 'error') {
-            throw new FerryError(codeFromWire(m.code), m.message);
+            throw peerError(m.code, m.message);
           }
           this.emit('message', m);
         } else {
@@ -103,9 +116,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         this.fail(err instanceof FerryError ? err : new FerryError('FERRY_ERR_INTERNAL', String(err), { cause: err }));
       }
     });
-    stream.on('drain', () => this.emit('drain'));
+    stream.on('drain', () => {
+      this.resumeFor(UNSENT);
+      this.emit('drain');
+    });
     stream.on('end', () => {
-      const truncated = this.decoder.pending > 0;
+      const truncated = this.decoder.truncated;
       this.destroy(
         new FerryError(
           'FERRY_ERR_CONNECTION_LOST',
@@ -168,7 +184,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (this.closed) return false;
     this.bytesOut += b.length;
     this.lastWrite = Date.now();
-    return this.stream.write(b);
+    const ok = this.stream.write(b);
+    // A peer that sends requests but does not read the answers stops being read: its requests
+    // cannot make our output buffer grow without bound (list and ping amplification).
+    if (this.stream.writableLength > MAX_UNSENT && !this.pauseReasons.has(UNSENT)) this.pauseFor(UNSENT);
+    return ok;
   }
 
   /** Send a control message; returns false when the caller should wait for 'drain'. */
@@ -206,18 +226,24 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     });
   }
 
-  pause(): void {
+  /**
+   * Stop reading for a reason (a receiver whose disk is behind, or our own unsent output), and
+   * read again once every reason is gone: two receivers on one session never undo each other.
+   */
+  pauseFor(reason: unknown): void {
+    this.pauseReasons.add(reason);
     this.stream.pause();
   }
 
-  resume(): void {
-    if (!this.closed) this.stream.resume();
+  resumeFor(reason: unknown): void {
+    if (!this.pauseReasons.delete(reason) || this.pauseReasons.size > 0 || this.closed) return;
+    this.stream.resume();
   }
 
   /** Tell the peer why (where the connection still allows it), then close. */
   fail(err: FerryError): void {
     if (this.closed) return;
-    if (this.stream.writable) {
+    if (this.stream.writable && !FROM_PEER.has(err)) {
       try {
         this.stream.write(encodeControl({ t: 'error', code: WIRE_CODES[err.code], message: err.message }));
       } catch {

@@ -31,7 +31,7 @@ export interface Decision {
 
 export interface LandedFile {
   f: number;
-  /** Where it landed, relative to the receiver's target folder (may differ: `name (1).ext`). */
+  /** Where it landed, relative to the receiver's folder (share root or download folder; may be `name (1).ext`). */
   path?: string;
   code?: number;
   message?: string;
@@ -183,6 +183,7 @@ export function validateMessage(m: { t: string } & Record<string, unknown>): Mes
     case 'ack':
       uint(m, 'xfer');
       for (const n of arr(m, 'b')) if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) bad('ack');
+      if (arr(m, 'b').length % 2 !== 0) bad('ack pairs');
       break;
     case 'nack':
       uint(m, 'xfer');
