@@ -196,7 +196,8 @@ export function parseCommand(name: CommandName, argv: string[]): ParsedCommand {
   }
   let parsed: ParsedCommand;
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true }) as ParsedCommand;
+    const r = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    parsed = { values: r.values, positionals: r.positionals };
   } catch (err) {
     throw new UsageError(describeParseError(err, spec), name);
   }

@@ -34,11 +34,14 @@ const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
 
 /** The version in package.json, found by walking up from this module (src or dist layout). */
-export function readVersion(): string {
+function readVersion(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
     try {
-      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === 'ferry' && pkg.version) return pkg.version;
     } catch {
       // not here; look one folder up
@@ -49,7 +52,7 @@ export function readVersion(): string {
 }
 
 /** Run the command line `argv` (without node and the script); resolves with the exit code. */
-export async function main(argv: string[]): Promise<number> {
+async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined) {
     process.stderr.write(mainHelp(readVersion()));
@@ -95,20 +98,34 @@ export async function main(argv: string[]): Promise<number> {
       const common = {
         peer,
         conflict: conflictOption(values.conflict, first),
-        sockets: intOption(values.sockets, 'sockets', first, { min: 1, max: MAX_SOCKETS_PER_SESSION, default: DEFAULT_SOCKETS }),
+        sockets: intOption(values.sockets, 'sockets', first, {
+          min: 1,
+          max: MAX_SOCKETS_PER_SESSION,
+          default: DEFAULT_SOCKETS,
+        }),
         retries: intOption(values.retries, 'retries', first, { min: 0, max: 100, default: DEFAULT_RETRIES }),
       };
       const to = stringOption(values.to);
       const outDir = stringOption(values.out);
       return first === 'send'
-        ? runTransfer({ kind: 'send', paths: positionals.slice(1), ...common, ...(to !== undefined ? { to: peerPathArg(to) } : {}) })
-        : runTransfer({ kind: 'get', paths: positionals.slice(1).map(peerPathArg), ...common, ...(outDir ? { out: outDir } : {}) });
+        ? runTransfer({
+            kind: 'send',
+            paths: positionals.slice(1),
+            ...common,
+            ...(to !== undefined ? { to: peerPathArg(to) } : {}),
+          })
+        : runTransfer({
+            kind: 'get',
+            paths: positionals.slice(1).map(peerPathArg),
+            ...common,
+            ...(outDir ? { out: outDir } : {}),
+          });
     }
   }
 }
 
 /** The exit code for an error, after printing its one line. */
-export function report(err: unknown): number {
+function report(err: unknown): number {
   if (process.env.FERRY_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   if (err instanceof Interrupted) {
     errorLine('cancelled');

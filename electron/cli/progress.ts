@@ -13,6 +13,8 @@ const BAR_WIDTH = 20;
 
 /** `[########------------]  42%  12.0 MiB / 30.0 MiB  5.0 MiB/s  ETA 00:03` */
 export function renderProgress(p: TransferProgress, width = BAR_WIDTH): string {
+  // Before the file list is known there is nothing to measure against.
+  if (p.bytesTotal === 0 && p.filesTotal === 0 && (p.state === 'queued' || p.state === 'running')) return 'starting...';
   const fraction = p.bytesTotal > 0 ? Math.min(1, p.bytesDone / p.bytesTotal) : p.state === 'done' ? 1 : 0;
   const filled = Math.round(fraction * width);
   const bar = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;

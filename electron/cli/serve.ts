@@ -19,6 +19,18 @@ export interface ServeOptions {
 const STOP_GRACE_MS = 3000;
 
 export async function serve(opts: ServeOptions): Promise<number> {
+  // Listen for signals before saying "listening": whoever reads that line may stop us at once.
+  let stopping = false;
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  const onSignal = (): void => {
+    if (stopping) process.exit(0); // a second signal while closing means "now"
+    stopping = true;
+    stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
   const server = await FerryServer.start({
     root: opts.root,
     host: opts.host,
@@ -30,12 +42,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
   server.on('transfer', (t) => reportWhenDone(t));
   out(`listening on ${server.address().text}`);
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
-  // A second signal while closing means "now".
-  process.once(signal, () => process.exit(0));
+  await stopped;
   const timeout = new Promise<void>((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref());
   await Promise.race([server.close(), timeout]);
   return 0;
@@ -56,6 +63,8 @@ function serverTransferLine(t: Transfer, tally: Tally, s: TransferSummary): stri
   if (s.error) return `${what} failed: ${oneLine(s.error.message)}`;
   const head = incoming ? `received ${tally.filesText()} from ${peer}` : `sent ${tally.filesText()} to ${peer}`;
   const first = s.failures[0];
-  const detail = first ? ` (${oneLine(first.path)}: ${oneLine(first.error.message)}${s.failures.length > 1 ? ', ...' : ''})` : '';
+  const detail = first
+    ? ` (${oneLine(first.path)}: ${oneLine(first.error.message)}${s.failures.length > 1 ? ', ...' : ''})`
+    : '';
   return `${head}${tally.extrasText(s)}${detail}`;
 }

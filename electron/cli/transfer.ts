@@ -54,10 +54,10 @@ export function backoffMs(retry: number): number {
 }
 
 export async function runTransfer(cmd: TransferCommand): Promise<number> {
-  if (cmd.kind === 'send') await checkLocalPaths(cmd.paths);
   const peerText = formatPeerAddress(cmd.peer);
   const interrupt = new Interrupt();
   try {
+    if (cmd.kind === 'send') await checkLocalPaths(cmd.paths);
     // The first connection is not retried: a peer that is not there at all is a plain error.
     let client: FerryClient | undefined = await interrupt.race(FerryClient.connect(cmd.peer));
     const tally = new Tally();
@@ -83,10 +83,15 @@ export async function runTransfer(cmd: TransferCommand): Promise<number> {
       client = undefined;
       if (interrupt.signal) throw new Interrupted(interrupt.signal);
       // After the first attempt, a peer that cannot be reached yet may be coming back.
-      const retryable = failure && (RETRYABLE.has(failure.code) || (attempt > 0 && failure.code === 'FERRY_ERR_UNREACHABLE'));
+      const retryable =
+        failure && (RETRYABLE.has(failure.code) || (attempt > 0 && failure.code === 'FERRY_ERR_UNREACHABLE'));
       if (failure && retryable && attempt < cmd.retries) {
         const wait = backoffMs(attempt);
-        err(`${oneLine(failure.message)}; retrying in ${wait / 1000} s (${attempt + 1} of ${cmd.retries})`);
+        const what =
+          failure.code === 'FERRY_ERR_UNREACHABLE'
+            ? oneLine(failure.message)
+            : `lost the connection to ${peerText} (${oneLine(failure.message)})`;
+        err(`retry ${attempt + 1} of ${cmd.retries} in ${wait / 1000} s: ${what}`);
         await interrupt.sleep(wait);
         if (interrupt.signal) throw new Interrupted(interrupt.signal);
         continue;
