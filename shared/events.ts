@@ -86,5 +86,7 @@ export interface TransferSummary {
   bytesTotal: number;
   bytesSent: number;
   failures: { path: string; error: ErrorInfo }[];
+  /** What the sending side left out of the manifest (links, sockets, unreadable folders) and why. */
+  leftOut: { path: string; reason: string }[];
   error?: ErrorInfo;
 }

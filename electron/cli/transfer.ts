@@ -100,6 +100,7 @@ export async function runTransfer(cmd: TransferCommand): Promise<number> {
       const s = summary!;
       const seconds = (Date.now() - started) / 1000;
       out(transferSummaryLine(cmd.kind === 'send' ? 'sent' : 'received', peerText, tally, s, seconds));
+      for (const f of s.leftOut) err(`left out: ${oneLine(f.path)}: ${oneLine(f.reason)}`);
       for (const f of s.failures) err(`failed: ${oneLine(f.path)}: ${oneLine(f.error.message)}`);
       return s.failures.length > 0 ? 1 : 0;
     }

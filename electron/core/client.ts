@@ -18,7 +18,7 @@ import { Receiver } from './receiver.js';
 import { type LocalFile, Sender } from './sender.js';
 import { Session } from './session.js';
 import { Transfer } from './transfer.js';
-import { walkLocal } from './walk.js';
+import { walkLocal, type WalkResult } from './walk.js';
 
 export interface ConnectOptions extends ConnectionOptions {
   identity?: DeviceIdentity;
@@ -175,7 +175,7 @@ export class FerryClient {
   upload(paths: string[], opts: UploadOptions = {}): Transfer {
     return this.uploadFrom(
       labelFor(paths.map((p) => path.basename(path.resolve(p)))),
-      async () => (await walkLocal(paths)).files,
+      () => walkLocal(paths),
       opts,
     );
   }
@@ -186,10 +186,10 @@ export class FerryClient {
    */
   uploadFiles(files: LocalFile[], opts: UploadOptions = {}): Transfer {
     const tops = [...new Set(files.map((f) => f.entry.path.split('/')[0]!))];
-    return this.uploadFrom(labelFor(tops), () => Promise.resolve(files), opts);
+    return this.uploadFrom(labelFor(tops), () => Promise.resolve({ files, skipped: [] }), opts);
   }
 
-  private uploadFrom(label: string, manifest: () => Promise<LocalFile[]>, opts: UploadOptions): Transfer {
+  private uploadFrom(label: string, manifest: () => Promise<WalkResult>, opts: UploadOptions): Transfer {
     const transfer = new Transfer({
       direction: 'upload',
       peer: formatPeerAddress(this.address),
@@ -199,7 +199,8 @@ export class FerryClient {
     const xfer = this.nextXfer++;
     void (async () => {
       try {
-        const files = await manifest();
+        const { files, skipped } = await manifest();
+        transfer.leftOut.push(...skipped);
         await this.ensureSockets(opts.sockets ?? DEFAULT_SOCKETS);
         const s = new Sender(this.session, xfer, transfer, files, {
           ...(opts.to ? { to: opts.to } : {}),

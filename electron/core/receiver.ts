@@ -18,6 +18,7 @@ import {
   appendJournal,
   createJournal,
   land,
+  numberedName,
   partialNames,
   readJournal,
   removeQuietly,
@@ -67,7 +68,14 @@ const MAX_FILE_SIZE = 4 * 2 ** 40;
 const MAX_OPEN_FILES = 64;
 
 /** Partial files being written by any receiver in this process: two transfers never share one. */
-const activeParts = new Set<string>();
+const activeParts = new Map<string, Receiver>();
+
+/**
+ * A receiver that got nothing for this long from a peer on the same host that now offers the same
+ * file again has been abandoned (a connection that died without a FIN, noticed only at the idle
+ * timeout): the new transfer takes its partial over and resumes it.
+ */
+const STALE_MS = 1000;
 
 /** Receiver-wide bytes waiting for the disk before sockets pause (the disk is slower than the net). */
 const WRITE_HIGH_WATER = 32 * 1024 * 1024;
@@ -99,6 +107,8 @@ export class Receiver implements TransferHandler {
   private landingBusy = 0;
   private readonly checkpointTimer: NodeJS.Timeout;
   private completed = false;
+  /** When a message or block last arrived for this transfer (see STALE_MS). */
+  lastActivity = Date.now();
 
   constructor(
     private readonly host: TransferHost,
@@ -116,7 +126,12 @@ export class Receiver implements TransferHandler {
     this.checkpointTimer.unref();
   }
 
+  get peerHost(): string {
+    return this.host.control.remoteAddress;
+  }
+
   onMessage(m: Message): void {
+    this.lastActivity = Date.now();
     switch (m.t) {
       case 'offer':
         this.offerChain = this.offerChain
@@ -216,8 +231,15 @@ export class Receiver implements TransferHandler {
       const target = path.join(dir, name);
       const st = lstatOrUndefined(target);
       if (st) {
-        if (st.isFile() && st.size === entry.size && Math.abs(st.mtimeMs - entry.mtime) < 1) {
-          return { i, a: 'skip', reason: 'identical' };
+        if (isSame(st, entry)) return { i, a: 'skip', reason: 'identical' };
+        // Under rename, an earlier attempt may have landed it as `name (k).ext`: the same file there
+        // is identical too, so a retry does not land it a second time.
+        if (this.opts.conflict === 'rename') {
+          for (let k = 1; k < 100; k++) {
+            const sib = lstatOrUndefined(path.join(dir, numberedName(name, k)));
+            if (!sib) break;
+            if (isSame(sib, entry)) return { i, a: 'skip', reason: 'identical' };
+          }
         }
         if (this.opts.conflict === 'skip') {
           return { i, a: 'skip', code: WIRE_CODES.FERRY_ERR_EXISTS, reason: 'exists' };
@@ -229,6 +251,10 @@ export class Receiver implements TransferHandler {
       let names = partialNames(name);
       let part = path.join(dir, names.part);
       let resumable = true;
+      const owner = activeParts.get(part);
+      if (owner && owner !== this && owner.peerHost === this.peerHost && Date.now() - owner.lastActivity > STALE_MS) {
+        owner.abort(new FerryError('FERRY_ERR_CONNECTION_LOST', 'The peer started this transfer again'));
+      }
       if (activeParts.has(part)) {
         // The same name is arriving in another transfer right now: this one gets a partial of its
         // own (and no resume), and the conflict policy decides at landing.
@@ -259,7 +285,7 @@ export class Receiver implements TransferHandler {
         state: 'open',
         unjournaled: [],
       };
-      activeParts.add(part);
+      activeParts.set(part, this);
       this.files[i] = f;
       this.outstanding++;
       if (prior) return { i, a: 'resume', have: prior.have.toBase64() };
@@ -316,6 +342,7 @@ export class Receiver implements TransferHandler {
   }
 
   onBlock(h: BlockHeader, payload: Buffer): void {
+    this.lastActivity = Date.now();
     const f = this.files[h.file];
     if (!f || f.state !== 'open' || this.aborted) return; // a late block for a dropped file
     if (h.block >= f.n || payload.length !== blockLength(f.entry.size, f.entry.bs, h.block)) {
@@ -594,6 +621,11 @@ export class Receiver implements TransferHandler {
     this.host.unregister(this.xfer);
     this.transfer.finish(err);
   }
+}
+
+/** Identical: a regular file of the same size whose mtime is within a millisecond. */
+function isSame(st: fs.Stats, entry: OfferEntry): boolean {
+  return st.isFile() && st.size === entry.size && Math.abs(st.mtimeMs - entry.mtime) < 1;
 }
 
 function lstatOrUndefined(p: string): fs.Stats | undefined {

@@ -36,7 +36,10 @@ export interface ServerEvents {
   connectionError: [FerryError];
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+/** 127.0.0.0/8, ::1 and localhost: addresses no other machine can reach. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || (net.isIPv4(host) && host.startsWith('127.'));
+}
 
 export class FerryServer extends EventEmitter<ServerEvents> {
   private readonly server: net.Server;
@@ -80,7 +83,7 @@ export class FerryServer extends EventEmitter<ServerEvents> {
       s.server.listen(opts.port ?? 0, host, () => resolve());
     });
     s.server.on('error', () => undefined);
-    if (!LOOPBACK.has(host)) {
+    if (!isLoopback(host)) {
       // Warned once listening; listeners attach after start() resolves, so defer.
       setImmediate(() =>
         s.emit(

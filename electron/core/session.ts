@@ -191,7 +191,8 @@ export class Session extends EventEmitter<SessionEvents> implements TransferHost
       abort: (err) => (cancelled = err),
     });
     walkShared(share.realRoot, paths).then(
-      ({ files }) => {
+      ({ files, skipped }) => {
+        transfer.leftOut.push(...skipped);
         if (cancelled) {
           this.unregister(xfer);
           transfer.finish(cancelled);

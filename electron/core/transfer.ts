@@ -46,6 +46,7 @@ export class Transfer extends EventEmitter<TransferEvents> {
   filesLanded = 0;
   filesSkipped = 0;
   readonly failures: { path: string; error: ErrorInfo }[] = [];
+  readonly leftOut: { path: string; reason: string }[] = [];
   private readonly started = Date.now();
   private lastEmit = 0;
   private progressTimer: NodeJS.Timeout | undefined;
@@ -206,6 +207,7 @@ export class Transfer extends EventEmitter<TransferEvents> {
       bytesTotal: this.bytesTotal,
       bytesSent: this.bytesSent,
       failures: this.failures,
+      leftOut: this.leftOut,
       ...(error ? { error } : {}),
     };
     this.emit('end', this.summary);

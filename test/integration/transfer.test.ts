@@ -152,8 +152,14 @@ describe('conflicts', () => {
     expect(fs.readFileSync(path.join(env.root, 'doc.txt'), 'utf8')).toBe('old');
     expect(fs.readFileSync(path.join(env.root, 'doc (1).txt'), 'utf8')).toBe('new contents');
     expect(landed).toEqual(['doc (1).txt']);
-    await env.client.upload([file]).result(); // identical now to doc (1)? no: to doc.txt it differs
-    expect(fs.existsSync(path.join(env.root, 'doc (2).txt'))).toBe(true);
+    // A retry of the same file finds it already landed as doc (1).txt: identical, not landed again.
+    const again = await env.client.upload([file]).result();
+    expect(again.filesSkipped).toBe(1);
+    expect(fs.existsSync(path.join(env.root, 'doc (2).txt'))).toBe(false);
+    // A different version of it takes the next free number.
+    fs.writeFileSync(file, 'newer contents');
+    await env.client.upload([file]).result();
+    expect(fs.readFileSync(path.join(env.root, 'doc (2).txt'), 'utf8')).toBe('newer contents');
   });
 
   it('overwrite replaces the file', async () => {

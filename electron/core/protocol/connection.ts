@@ -261,10 +261,14 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.clearHandshakeTimer();
     if (this.idleTimer) clearTimeout(this.idleTimer);
     if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
-    // end() lets a queued error frame reach the peer; destroy after a grace period regardless.
-    this.stream.end();
-    const t = setTimeout(() => this.stream.destroy(), err ? 200 : 0);
+    // end() lets queued frames (a cancel, an error) reach the peer before the socket goes; a peer
+    // that does not read them gets a grace period, then the socket is destroyed regardless.
+    const t = setTimeout(() => this.stream.destroy(), 1000);
     t.unref();
+    this.stream.end(() => {
+      clearTimeout(t);
+      this.stream.destroy();
+    });
     this.emit('close', err);
   }
 }
