@@ -447,6 +447,7 @@ export class FerryApp extends EventEmitter<{ [K in keyof Events]: [Events[K]] }>
     if (j.engine && !j.engine.ended) return;
     if (!['paused', 'failed', 'cancelled'].includes(j.view.state)) return;
     j.view = { ...j.view, state: 'queued' };
+    delete j.view.error;
     this.queue.push(j);
     this.emitJob(j, true);
     this.pump();
