@@ -1,5 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
+// CI (.ci/run) sets FERRY_VITEST_JSON to count results from vitest's JSON report.
+const json = process.env.FERRY_VITEST_JSON;
+
 export default defineConfig({
   test: {
     include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
@@ -7,5 +10,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration tests use real sockets and real disks; two workers suit these 2-core machines.
     maxWorkers: 2,
+    reporters: json ? ['default', 'json'] : ['default'],
+    ...(json ? { outputFile: { json } } : {}),
   },
 });
