@@ -24,3 +24,9 @@ export function formatDuration(seconds: number | null): string {
   const pad = (x: number) => String(x).padStart(2, '0');
   return h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${pad(m)}:${pad(s % 60)}`;
 }
+
+/** What a person calls a group of items: the first name, and "+N more". */
+export function labelFor(names: string[]): string {
+  if (names.length === 0) return '(nothing)';
+  return names.length === 1 ? names[0]! : `${names[0]} +${names.length - 1} more`;
+}

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { codeFromWire, FerryError } from '../../shared/errors.js';
+import { labelFor } from '../../shared/format.js';
 import { formatPeerAddress, parsePeerAddress, type PeerAddress } from '../../shared/peer-address.js';
 import type { ConflictPolicy, RemoteEntry } from '../../shared/types.js';
 import { fsError } from './fs-guard.js';
@@ -243,9 +244,4 @@ export class FerryClient {
   close(): void {
     this.session.close(new FerryError('FERRY_ERR_CANCELLED', 'Closed by this side'));
   }
-}
-
-function labelFor(names: string[]): string {
-  if (names.length === 0) return '(nothing)';
-  return names.length === 1 ? names[0]! : `${names[0]} +${names.length - 1} more`;
 }

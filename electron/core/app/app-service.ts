@@ -17,6 +17,7 @@ import type {
 } from '../../../shared/contract.js';
 import { LIVE_HZ, PROGRESS_HZ } from '../../../shared/contract.js';
 import { FerryError, toErrorInfo } from '../../../shared/errors.js';
+import { labelFor } from '../../../shared/format.js';
 import { formatPeerAddress, parsePeerAddress } from '../../../shared/peer-address.js';
 import type { ConflictPolicy, RemoteEntry } from '../../../shared/types.js';
 import { chooseBlockSize } from '../blocks.js';
@@ -27,6 +28,7 @@ import type { LocalFile } from '../sender.js';
 import { FerryServer } from '../server.js';
 import type { Transfer } from '../transfer.js';
 import { LiveState } from './live.js';
+import { Throttle } from './throttle.js';
 import { loadSettings, saveSettings, type StoredSettings } from './settings.js';
 
 /** Reads `length` bytes at `position` of a file the page holds (browser shell). */
@@ -43,10 +45,9 @@ interface Job {
   spec: JobSpec;
   engine: Transfer | undefined;
   live: LiveState;
-  emitTimer: NodeJS.Timeout | undefined;
-  lastEmit: number;
-  liveTimer: NodeJS.Timeout | undefined;
-  lastLive: number;
+  /** Coalesce what crosses to the UI: PROGRESS_HZ transfer updates, LIVE_HZ live pictures. */
+  emitter: Throttle;
+  liver: Throttle;
 }
 
 export interface AppOptions {
@@ -313,10 +314,8 @@ export class FerryApp extends EventEmitter<{ [K in keyof Events]: [Events[K]] }>
       spec,
       engine: undefined,
       live: new LiveState(id),
-      emitTimer: undefined,
-      lastEmit: 0,
-      liveTimer: undefined,
-      lastLive: 0,
+      emitter: new Throttle(PROGRESS_HZ, () => this.emit('transfer', { ...job.view })),
+      liver: new Throttle(LIVE_HZ, () => this.emit('live', job.live.snapshot())),
     };
     this.jobs.set(id, job);
     return job;
@@ -481,54 +480,27 @@ export class FerryApp extends EventEmitter<{ [K in keyof Events]: [Events[K]] }>
   }
 
   private emitJob(job: Job, force: boolean): void {
-    const now = Date.now();
-    const gap = 1000 / PROGRESS_HZ;
-    if (!force && now - job.lastEmit < gap) {
-      job.emitTimer ??= setTimeout(() => {
-        job.emitTimer = undefined;
-        this.emitJob(job, true);
-      }, gap - (now - job.lastEmit));
-      return;
-    }
-    if (job.emitTimer) clearTimeout(job.emitTimer);
-    job.emitTimer = undefined;
-    job.lastEmit = now;
-    this.emit('transfer', { ...job.view });
+    if (force) job.emitter.now();
+    else job.emitter.soon();
   }
 
   private emitLive(job: Job, force: boolean): void {
     if (this.listenerCount('live') === 0) return;
-    const now = Date.now();
-    const gap = 1000 / LIVE_HZ;
-    if (!force && now - job.lastLive < gap) {
-      job.liveTimer ??= setTimeout(() => {
-        job.liveTimer = undefined;
-        this.emitLive(job, true);
-      }, gap - (now - job.lastLive));
-      return;
-    }
-    if (job.liveTimer) clearTimeout(job.liveTimer);
-    job.liveTimer = undefined;
-    job.lastLive = now;
-    this.emit('live', job.live.snapshot());
+    if (force) job.liver.now();
+    else job.liver.soon();
   }
 
   async close(): Promise<void> {
     if (this.peerTimer) clearInterval(this.peerTimer);
     for (const j of this.jobs.values()) {
-      if (j.emitTimer) clearTimeout(j.emitTimer);
-      if (j.liveTimer) clearTimeout(j.liveTimer);
+      j.emitter.cancel();
+      j.liver.cancel();
       if (j.engine && !j.engine.ended && !j.view.incoming) j.engine.pause?.();
     }
     for (const c of this.clients.values()) void c.then((x) => x.close(), () => undefined);
     this.clients.clear();
     await this.stopServer();
   }
-}
-
-function labelFor(names: string[]): string {
-  if (names.length === 0) return '(nothing)';
-  return names.length === 1 ? names[0]! : `${names[0]} +${names.length - 1} more`;
 }
 
 /** Turn the page's dropped entries into sender files whose bytes are read from the page on demand. */
