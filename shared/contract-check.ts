@@ -18,7 +18,7 @@ function obj(name: string, v: unknown): Obj {
 }
 
 function str(name: string, o: Obj, k: string, max = 4096): void {
-  if (typeof o[k] !== 'string' || (o[k] as string).length > max) fail(name, `${k} must be a string`);
+  if (typeof o[k] !== 'string' || o[k].length > max) fail(name, `${k} must be a string`);
 }
 
 function optStr(name: string, o: Obj, k: string, max = 4096): void {
@@ -48,17 +48,18 @@ function num(name: string, v: unknown, k: string): void {
 
 /** Check `arg` for request `name`; returns it typed, or throws FERRY_ERR_BAD_ARGUMENT. */
 export function checkRequest<K extends RequestName>(name: K, arg: unknown): RequestArg<K> {
-  switch (name as RequestName) {
+  switch (name) {
     case 'device.get':
     case 'peers.list':
     case 'transfers.list':
     case 'transfers.clear':
       if (arg !== null && arg !== undefined) fail(name, 'expected no argument');
-      return null as RequestArg<K>;
+      return null;
     case 'device.update': {
       const o = obj(name, arg);
       for (const k of Object.keys(o)) {
-        if (!['name', 'sharedFolder', 'downloadFolder', 'readOnly', 'serving', 'port', 'host'].includes(k)) fail(name, `unknown field ${k}`);
+        if (!['name', 'sharedFolder', 'downloadFolder', 'readOnly', 'serving', 'port', 'host'].includes(k))
+          fail(name, `unknown field ${k}`);
       }
       optStr(name, o, 'name', 64);
       optStr(name, o, 'sharedFolder');

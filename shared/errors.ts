@@ -59,9 +59,7 @@ export const WIRE_CODES: Readonly<Record<ErrorCode, number>> = {
   FERRY_ERR_INTERNAL: 23,
 };
 
-const BY_WIRE = new Map<number, ErrorCode>(
-  Object.entries(WIRE_CODES).map(([code, n]) => [n, code as ErrorCode]),
-);
+const BY_WIRE = new Map<number, ErrorCode>(Object.entries(WIRE_CODES).map(([code, n]) => [n, code as ErrorCode]));
 
 /** The code for a wire number; unknown numbers (a newer peer) become FERRY_ERR_PROTOCOL. */
 export function codeFromWire(n: unknown): ErrorCode {

@@ -153,9 +153,7 @@ export function checkPeerPath(path: unknown, opts?: { allowRoot?: boolean }): st
   }
   const components = path.split('/');
   if (components.length > MAX_PATH_DEPTH) {
-    throw badPath(
-      `The path ${q} is ${components.length} folders deep; the limit is ${MAX_PATH_DEPTH}.`,
-    );
+    throw badPath(`The path ${q} is ${components.length} folders deep; the limit is ${MAX_PATH_DEPTH}.`);
   }
   for (const name of components) checkName(name, path, q);
   return components;
@@ -172,9 +170,7 @@ function checkName(name: string, path: string, q: string): void {
   // "The name "a:b" in "x/a:b"", or just "The name "a:b"" when the path is that one name.
   const n = name === path ? quote(name) : `${quote(name)} in ${q}`;
   if (name.includes(':')) {
-    throw badPath(
-      `The name ${n} contains ":", which Windows reads as a drive or an alternate data stream.`,
-    );
+    throw badPath(`The name ${n} contains ":", which Windows reads as a drive or an alternate data stream.`);
   }
   const forbidden = WINDOWS_FORBIDDEN.exec(name);
   if (forbidden) {

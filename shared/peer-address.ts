@@ -9,7 +9,10 @@ export interface PeerAddress {
 /** `example.local:7000`, `127.0.0.1:7000`, `[::1]:7000`. Throws FERRY_ERR_BAD_ARGUMENT. */
 export function parsePeerAddress(s: string): PeerAddress {
   const bad = (why: string): never => {
-    throw new FerryError('FERRY_ERR_BAD_ARGUMENT', `"${s}" is not a peer address (${why}); write host:port, e.g. 127.0.0.1:7000 or [::1]:7000`);
+    throw new FerryError(
+      'FERRY_ERR_BAD_ARGUMENT',
+      `"${s}" is not a peer address (${why}); write host:port, e.g. 127.0.0.1:7000 or [::1]:7000`,
+    );
   };
   const text = s.trim();
   let host: string;

@@ -20,7 +20,10 @@ export function blockLength(size: number, bs: number, index: number): number {
 /** A fixed-size bitmap, base64 on the wire (resume replies). */
 export class Bitmap {
   readonly bytes: Uint8Array;
-  constructor(readonly size: number, bytes?: Uint8Array) {
+  constructor(
+    readonly size: number,
+    bytes?: Uint8Array,
+  ) {
     this.bytes = bytes ?? new Uint8Array(Math.ceil(size / 8));
   }
   static fromBase64(size: number, b64: string): Bitmap {

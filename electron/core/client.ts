@@ -80,7 +80,13 @@ async function dial(
   });
   socket.setNoDelay(true);
   const conn = new Connection(socket, opts);
-  conn.send({ t: 'hello', name: identity.name, device: identity.device, caps: CAPABILITIES, ...(join ? { join } : {}) });
+  conn.send({
+    t: 'hello',
+    name: identity.name,
+    device: identity.device,
+    caps: CAPABILITIES,
+    ...(join ? { join } : {}),
+  });
   const hello = await new Promise<HelloReply>((resolve, reject) => {
     const onClose = (err?: FerryError): void =>
       reject(err ?? new FerryError('FERRY_ERR_CONNECTION_LOST', 'The peer closed the connection during the hello'));
@@ -111,7 +117,11 @@ export class FerryClient {
     const addr = typeof peer === 'string' ? parsePeerAddress(peer) : peer;
     const identity = opts.identity ?? defaultIdentity();
     const { conn, hello } = await dial(addr, opts, identity);
-    const session = new Session(conn, { name: hello.name, device: hello.device, address: formatPeerAddress(addr) }, undefined);
+    const session = new Session(
+      conn,
+      { name: hello.name, device: hello.device, address: formatPeerAddress(addr) },
+      undefined,
+    );
     const join = hello.session && hello.key ? { session: hello.session, key: hello.key } : undefined;
     return new FerryClient(session, addr, opts, identity, join);
   }
@@ -126,14 +136,15 @@ export class FerryClient {
     if (!this.join) return;
     const dials = [];
     for (let k = this.session.pool.size; k < want; k++) {
-      dials.push(
-        dial(this.address, this.opts, this.identity, this.join).then(({ conn }) => this.session.attach(conn)),
-      );
+      dials.push(dial(this.address, this.opts, this.identity, this.join).then(({ conn }) => this.session.attach(conn)));
     }
     await Promise.all(dials);
   }
 
-  private request<T>(send: (req: number) => void, onReply: (m: Message, done: (v: T) => void, fail: (e: FerryError) => void) => void): Promise<T> {
+  private request<T>(
+    send: (req: number) => void,
+    onReply: (m: Message, done: (v: T) => void, fail: (e: FerryError) => void) => void,
+  ): Promise<T> {
     const req = this.nextReq++;
     return new Promise<T>((resolve, reject) => {
       const done = (v: T): void => {
@@ -174,11 +185,7 @@ export class FerryClient {
 
   /** Send local files and folders; they land under the peer's share (or `to` inside it). */
   upload(paths: string[], opts: UploadOptions = {}): Transfer {
-    return this.uploadFrom(
-      labelFor(paths.map((p) => path.basename(path.resolve(p)))),
-      () => walkLocal(paths),
-      opts,
-    );
+    return this.uploadFrom(labelFor(paths.map((p) => path.basename(path.resolve(p)))), () => walkLocal(paths), opts);
   }
 
   /**

@@ -183,7 +183,13 @@ export class Receiver implements TransferHandler {
       if (entry.kind === 'file') {
         decisions.push(d);
         const f = this.files[i];
-        infos.push({ index: i, path: entry.path, size: entry.size, blocks: blockCount(entry.size, entry.bs), blockSize: entry.bs });
+        infos.push({
+          index: i,
+          path: entry.path,
+          size: entry.size,
+          blocks: blockCount(entry.size, entry.bs),
+          blockSize: entry.bs,
+        });
         this.transfer.filesTotal++;
         this.transfer.bytesTotal += entry.size;
         if (d.a === 'skip') {
@@ -205,7 +211,12 @@ export class Receiver implements TransferHandler {
     if (last) this.transfer.emit('files', infos);
     for (let j = 0; j < decisions.length || (j === 0 && last); j += OFFER_PART_ENTRIES) {
       const part = decisions.slice(j, j + OFFER_PART_ENTRIES);
-      this.host.control.send({ t: 'reply', xfer: this.xfer, d: part, last: last && j + OFFER_PART_ENTRIES >= decisions.length });
+      this.host.control.send({
+        t: 'reply',
+        xfer: this.xfer,
+        d: part,
+        last: last && j + OFFER_PART_ENTRIES >= decisions.length,
+      });
     }
   }
 
@@ -219,7 +230,10 @@ export class Receiver implements TransferHandler {
         return { i, a: 'skip' };
       }
       if (entry.size > MAX_FILE_SIZE) {
-        throw new FerryError('FERRY_ERR_UNSUPPORTED', `${entry.path} is larger than the ${MAX_FILE_SIZE / 2 ** 40} TiB Ferry takes`);
+        throw new FerryError(
+          'FERRY_ERR_UNSUPPORTED',
+          `${entry.path} is larger than the ${MAX_FILE_SIZE / 2 ** 40} TiB Ferry takes`,
+        );
       }
       // The block size is a function of the size, so a manifest cannot ask for millions of blocks.
       if (entry.bs !== chooseBlockSize(entry.size)) {
@@ -355,7 +369,13 @@ export class Receiver implements TransferHandler {
     }
     const digest = blockDigest(payload);
     if (!digest.equals(h.digest)) {
-      this.host.control.send({ t: 'nack', xfer: this.xfer, f: h.file, b: h.block, code: WIRE_CODES.FERRY_ERR_INTEGRITY });
+      this.host.control.send({
+        t: 'nack',
+        xfer: this.xfer,
+        f: h.file,
+        b: h.block,
+        code: WIRE_CODES.FERRY_ERR_INTEGRITY,
+      });
       this.transfer.block({ file: h.file, block: h.block, state: 'failed' });
       return;
     }

@@ -119,7 +119,13 @@ export class Sender implements TransferHandler {
       t.trackSockets(this.host.pool);
       const parts = splitParts(this.files.map((f) => f.entry));
       parts.forEach((part, k) => {
-        this.host.control.send({ t: 'offer', xfer: this.xfer, files: part, ...this.offer, last: k === parts.length - 1 });
+        this.host.control.send({
+          t: 'offer',
+          xfer: this.xfer,
+          files: part,
+          ...this.offer,
+          last: k === parts.length - 1,
+        });
       });
       await Promise.race([this.replies, this.complete]);
       this.check();
@@ -128,7 +134,8 @@ export class Sender implements TransferHandler {
         const f = this.files[i]!;
         const d = this.decisions[i];
         if (f.entry.kind !== 'file') {
-          if (d?.a === 'refuse') this.fileFailed(i, new FerryError(codeFromWire(d.code), d.reason ?? 'Refused by the peer'), 'refused');
+          if (d?.a === 'refuse')
+            this.fileFailed(i, new FerryError(codeFromWire(d.code), d.reason ?? 'Refused by the peer'), 'refused');
           continue;
         }
         if (!d) throw new FerryError('FERRY_ERR_PROTOCOL', `The peer gave no answer for ${f.entry.path}`);
@@ -159,7 +166,8 @@ export class Sender implements TransferHandler {
     } catch (err) {
       const e = err instanceof FerryError ? err : fsError(err, 'sending');
       // A failure of our own (not the peer's cancel or a lost session): tell the peer, once.
-      if (!this.aborted) this.host.control.send({ t: 'cancel', xfer: this.xfer, code: WIRE_CODES[e.code], message: e.message });
+      if (!this.aborted)
+        this.host.control.send({ t: 'cancel', xfer: this.xfer, code: WIRE_CODES[e.code], message: e.message });
       this.abort(e);
     } finally {
       this.host.pool.off('lost', this.onLost);
@@ -202,7 +210,8 @@ export class Sender implements TransferHandler {
           if (bytesRead === 0) break;
           got += bytesRead;
         }
-        if (got < len) throw new FerryError('FERRY_ERR_FILE_CHANGED', `${entry.path} got shorter while it was being sent`);
+        if (got < len)
+          throw new FerryError('FERRY_ERR_FILE_CHANGED', `${entry.path} got shorter while it was being sent`);
         blockDigestInto(buf, digests, b * 16);
         if (have?.get(b)) {
           this.transfer.addDone(len);
@@ -236,7 +245,8 @@ export class Sender implements TransferHandler {
     this.inflight.set(key(f, b), { conn, f, b, payload, digest, tries });
     conn.sendBlock({ transfer: this.xfer, file: f, block: b, flags: 0, digest }, payload);
     this.transfer.bytesSent += payload.length;
-    if (this.transfer.watchingBlocks) this.transfer.block({ file: f, block: b, state: 'inflight', socket: conn.id, retries: tries });
+    if (this.transfer.watchingBlocks)
+      this.transfer.block({ file: f, block: b, state: 'inflight', socket: conn.id, retries: tries });
   }
 
   private readonly onLost = (conn: Connection): void => {
@@ -289,7 +299,13 @@ export class Sender implements TransferHandler {
         if (r.tries + 1 > MAX_BLOCK_RETRIES) {
           const e = new FerryError('FERRY_ERR_INTEGRITY', `Block ${m.b} failed its check ${r.tries + 1} times`);
           this.fileFailed(m.f, e);
-          this.host.control.send({ t: 'skip-file', xfer: this.xfer, f: m.f, code: WIRE_CODES[e.code], message: e.message });
+          this.host.control.send({
+            t: 'skip-file',
+            xfer: this.xfer,
+            f: m.f,
+            code: WIRE_CODES[e.code],
+            message: e.message,
+          });
         } else {
           this.resend(r, r.tries + 1);
         }

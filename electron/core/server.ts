@@ -48,7 +48,10 @@ export class FerryServer extends EventEmitter<ServerEvents> {
   readonly identity: DeviceIdentity;
   readonly realRoot: string;
 
-  private constructor(private readonly opts: ServerOptions, realRoot: string) {
+  private constructor(
+    private readonly opts: ServerOptions,
+    realRoot: string,
+  ) {
     super();
     this.realRoot = realRoot;
     this.identity = opts.identity ?? defaultIdentity();

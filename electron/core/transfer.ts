@@ -128,10 +128,13 @@ export class Transfer extends EventEmitter<TransferEvents> {
     const now = Date.now();
     if (!force && now - this.lastEmit < PROGRESS_INTERVAL_MS) {
       if (!this.progressTimer) {
-        this.progressTimer = setTimeout(() => {
-          this.progressTimer = undefined;
-          this.emitProgress(true);
-        }, PROGRESS_INTERVAL_MS - (now - this.lastEmit));
+        this.progressTimer = setTimeout(
+          () => {
+            this.progressTimer = undefined;
+            this.emitProgress(true);
+          },
+          PROGRESS_INTERVAL_MS - (now - this.lastEmit),
+        );
         this.progressTimer.unref();
       }
       return;

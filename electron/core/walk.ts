@@ -27,7 +27,13 @@ interface WalkCtx {
 }
 
 function entry(kind: 'file' | 'dir', rel: string, st: fs.Stats) {
-  return { path: rel, kind, size: kind === 'file' ? st.size : 0, mtime: Math.round(st.mtimeMs), bs: chooseBlockSize(st.size) };
+  return {
+    path: rel,
+    kind,
+    size: kind === 'file' ? st.size : 0,
+    mtime: Math.round(st.mtimeMs),
+    bs: chooseBlockSize(st.size),
+  };
 }
 
 async function walk(ctx: WalkCtx, abs: string, rel: string, st: fs.Stats): Promise<void> {

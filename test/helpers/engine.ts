@@ -15,10 +15,7 @@ export interface Env {
   cleanup(): Promise<void>;
 }
 
-export async function startEnv(
-  serverOpts: Partial<ServerOptions> = {},
-  clientOpts: ConnectOptions = {},
-): Promise<Env> {
+export async function startEnv(serverOpts: Partial<ServerOptions> = {}, clientOpts: ConnectOptions = {}): Promise<Env> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-test-'));
   const root = path.join(dir, 'root');
   const src = path.join(dir, 'src');
@@ -57,7 +54,9 @@ export function writeRandom(file: string, size: number): void {
 }
 
 /** Every entry under dir: relative path -> 'dir' or the file's sha256, plus mtimes (ms). */
-export function snapshot(dir: string): Map<string, { kind: 'dir' | 'file'; hash?: string; mtime: number; size: number }> {
+export function snapshot(
+  dir: string,
+): Map<string, { kind: 'dir' | 'file'; hash?: string; mtime: number; size: number }> {
   const out = new Map<string, { kind: 'dir' | 'file'; hash?: string; mtime: number; size: number }>();
   const walk = (abs: string, rel: string): void => {
     for (const name of fs.readdirSync(abs).sort()) {

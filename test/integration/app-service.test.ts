@@ -50,9 +50,14 @@ describe('the app service', () => {
     expect(d.port).toBeGreaterThan(0);
     expect(d.address).toBe(`127.0.0.1:${d.port}`);
     await a.app.updateDevice({ name: 'Renamed', readOnly: true });
-    const saved = JSON.parse(fs.readFileSync(path.join(a.home, 'settings.json'), 'utf8')) as { name: string; readOnly: boolean };
+    const saved = JSON.parse(fs.readFileSync(path.join(a.home, 'settings.json'), 'utf8')) as {
+      name: string;
+      readOnly: boolean;
+    };
     expect(saved).toMatchObject({ name: 'Renamed', readOnly: true });
-    await expect(a.app.updateDevice({ sharedFolder: 'relative/path' })).rejects.toMatchObject({ code: 'FERRY_ERR_BAD_ARGUMENT' });
+    await expect(a.app.updateDevice({ sharedFolder: 'relative/path' })).rejects.toMatchObject({
+      code: 'FERRY_ERR_BAD_ARGUMENT',
+    });
   });
 
   it('adds a peer (online with its name), refuses a bad address, and keeps an unreachable one offline with the reason', async () => {
@@ -64,7 +69,12 @@ describe('the app service', () => {
     const dead = await a.app.addPeer('127.0.0.1:1');
     expect(dead.online).toBe(false);
     expect(dead.error?.code).toBe('FERRY_ERR_UNREACHABLE');
-    expect(a.app.peers().map((p) => p.address).sort()).toEqual([b.app.device().address, '127.0.0.1:1'].sort());
+    expect(
+      a.app
+        .peers()
+        .map((p) => p.address)
+        .sort(),
+    ).toEqual([b.app.device().address, '127.0.0.1:1'].sort());
     a.app.removePeer(dead.id);
     expect(a.app.peers()).toHaveLength(1);
   });
@@ -82,7 +92,12 @@ describe('the app service', () => {
     const started = a.app.upload(peer.id, [file], 'inbox');
     expect(['queued', 'running']).toContain(started.state);
     const done = await until(a.app, (v) => v.id === started.id && v.state === 'done');
-    expect(done).toMatchObject({ bytesDone: 3 * 1024 * 1024 + 5, filesDone: 1, direction: 'upload', peerName: 'bravo' });
+    expect(done).toMatchObject({
+      bytesDone: 3 * 1024 * 1024 + 5,
+      filesDone: 1,
+      direction: 'upload',
+      peerName: 'bravo',
+    });
     expect(sha256(path.join(b.app.device().sharedFolder, 'inbox/report.bin'))).toBe(sha256(file));
     expect((await incoming).direction).toBe('upload');
 
@@ -121,10 +136,25 @@ describe('the app service', () => {
   it('dispatch checks arguments and answers results, never throws', async () => {
     const a = await makeApp('alpha');
     expect(await dispatch(a.app, 'device.get', null)).toMatchObject({ ok: true, value: { name: 'alpha' } });
-    expect(await dispatch(a.app, 'peers.add', { address: 42 })).toMatchObject({ ok: false, error: { code: 'FERRY_ERR_BAD_ARGUMENT' } });
-    expect(await dispatch(a.app, 'transfers.cancel', { id: 'nope' })).toMatchObject({ ok: false, error: { code: 'FERRY_ERR_NOT_FOUND' } });
-    expect(await dispatch(a.app, 'nonsense' as 'device.get', null)).toMatchObject({ ok: false, error: { code: 'FERRY_ERR_BAD_ARGUMENT' } });
-    expect(await dispatch(a.app, 'dialog.chooseFolder', { title: 'x' })).toMatchObject({ ok: false, error: { code: 'FERRY_ERR_UNSUPPORTED' } });
-    expect(await dispatch(a.app, 'device.update', { name: 'x', evil: true })).toMatchObject({ ok: false, error: { code: 'FERRY_ERR_BAD_ARGUMENT' } });
+    expect(await dispatch(a.app, 'peers.add', { address: 42 })).toMatchObject({
+      ok: false,
+      error: { code: 'FERRY_ERR_BAD_ARGUMENT' },
+    });
+    expect(await dispatch(a.app, 'transfers.cancel', { id: 'nope' })).toMatchObject({
+      ok: false,
+      error: { code: 'FERRY_ERR_NOT_FOUND' },
+    });
+    expect(await dispatch(a.app, 'nonsense' as 'device.get', null)).toMatchObject({
+      ok: false,
+      error: { code: 'FERRY_ERR_BAD_ARGUMENT' },
+    });
+    expect(await dispatch(a.app, 'dialog.chooseFolder', { title: 'x' })).toMatchObject({
+      ok: false,
+      error: { code: 'FERRY_ERR_UNSUPPORTED' },
+    });
+    expect(await dispatch(a.app, 'device.update', { name: 'x', evil: true })).toMatchObject({
+      ok: false,
+      error: { code: 'FERRY_ERR_BAD_ARGUMENT' },
+    });
   });
 });

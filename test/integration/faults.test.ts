@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FerryClient } from '../../electron/core/client.js';
-import { MIN_BLOCK_SIZE, WINDOW_PER_SOCKET } from '../../electron/core/protocol/constants.js';
+import { WINDOW_PER_SOCKET } from '../../electron/core/protocol/constants.js';
 import { FerryServer } from '../../electron/core/server.js';
 import { partials, sha256, writeRandom } from '../helpers/engine.js';
 import { startProxy } from '../helpers/proxy.js';
@@ -61,7 +61,11 @@ describe('the socket killed mid-block', () => {
     expect(first.error?.code).toBe('FERRY_ERR_CONNECTION_LOST');
     expect(fs.existsSync(path.join(root, 'movie.bin'))).toBe(false); // nothing under the final name
     await new Promise((r) => setTimeout(r, 100)); // the server notices the cut
-    expect(partials(root).map((p) => path.basename(p)).sort()).toEqual(['.movie.bin.ferryjournal', '.movie.bin.ferrypart']);
+    expect(
+      partials(root)
+        .map((p) => path.basename(p))
+        .sort(),
+    ).toEqual(['.movie.bin.ferryjournal', '.movie.bin.ferrypart']);
 
     const c2 = await client(srv.address().text);
     const t = c2.upload([file], { sockets: 1 });
@@ -188,31 +192,39 @@ function fillableDisk(root: string, mount = canMount): { releaseInjection(): voi
   return { releaseInjection: release };
 }
 
-describe('the receiver\'s disk filling up', () => {
+describe("the receiver's disk filling up", () => {
   const modes = canMount ? [true, false] : [false];
-  it.each(modes)(`mounted tmpfs: %s — gives DISK_FULL on both sides, keeps existing files, leaves no partial, and serves on (false: an injected ENOSPC)`, async (mount) => {
-    const dir = tmp();
-    const root = path.join(dir, 'small-disk');
-    fs.mkdirSync(root);
-    const disk = fillableDisk(root, mount);
-    fs.writeFileSync(path.join(root, 'precious.txt'), 'keep me');
-    const file = path.join(dir, 'too-big.bin');
-    writeRandom(file, 20 * MiB);
-    const srv = await server(root);
-    let serverSide: Promise<unknown> | undefined;
-    srv.once('transfer', (t) => (serverSide = t.done()));
-    const c = await client(srv.address().text);
-    const err = await c.upload([file]).result().catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'FERRY_ERR_DISK_FULL' });
-    const s = (await serverSide) as { failures: { error: { code: string } }[] };
-    expect(s.failures[0]?.error.code).toBe('FERRY_ERR_DISK_FULL');
-    expect(fs.readFileSync(path.join(root, 'precious.txt'), 'utf8')).toBe('keep me');
-    expect(fs.readdirSync(root)).toEqual(['precious.txt']);
-    // The server goes on: a small file still fits and lands.
-    const small = path.join(dir, 'small.txt');
-    fs.writeFileSync(small, 'fits');
-    disk.releaseInjection(); // an injected full disk has room again, as the real one does now
-    await c.upload([small]).result();
-    expect(fs.readFileSync(path.join(root, 'small.txt'), 'utf8')).toBe('fits');
-  });
+  it.each(modes)(
+    `mounted tmpfs: %s — gives DISK_FULL on both sides, keeps existing files, leaves no partial, and serves on (false: an injected ENOSPC)`,
+    async (mount) => {
+      const dir = tmp();
+      const root = path.join(dir, 'small-disk');
+      fs.mkdirSync(root);
+      const disk = fillableDisk(root, mount);
+      fs.writeFileSync(path.join(root, 'precious.txt'), 'keep me');
+      const file = path.join(dir, 'too-big.bin');
+      writeRandom(file, 20 * MiB);
+      const srv = await server(root);
+      let serverSide: Promise<unknown> | undefined;
+      srv.once('transfer', (t) => {
+        serverSide = t.done();
+      });
+      const c = await client(srv.address().text);
+      const err = await c
+        .upload([file])
+        .result()
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'FERRY_ERR_DISK_FULL' });
+      const s = (await serverSide) as { failures: { error: { code: string } }[] };
+      expect(s.failures[0]?.error.code).toBe('FERRY_ERR_DISK_FULL');
+      expect(fs.readFileSync(path.join(root, 'precious.txt'), 'utf8')).toBe('keep me');
+      expect(fs.readdirSync(root)).toEqual(['precious.txt']);
+      // The server goes on: a small file still fits and lands.
+      const small = path.join(dir, 'small.txt');
+      fs.writeFileSync(small, 'fits');
+      disk.releaseInjection(); // an injected full disk has room again, as the real one does now
+      await c.upload([small]).result();
+      expect(fs.readFileSync(path.join(root, 'small.txt'), 'utf8')).toBe('fits');
+    },
+  );
 });

@@ -249,7 +249,9 @@ describe('observing and cancelling', () => {
     writeRandom(file, 64 * B);
     const t = env.client.upload([file], { sockets: 1 });
     let serverSide: Promise<{ state: string }> | undefined;
-    env.server.once('transfer', (st) => (serverSide = st.done()));
+    env.server.once('transfer', (st) => {
+      serverSide = st.done();
+    });
     await new Promise<void>((resolve) => {
       let n = 0;
       t.on('block', (e) => {

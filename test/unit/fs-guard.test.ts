@@ -61,7 +61,9 @@ describe('resolveInside', () => {
   });
 
   it('mustExist on a missing file gives NOT_FOUND', async () => {
-    expect(await codeOfAsync(resolveInside(root, ['a', 'missing.txt'], { mustExist: true }))).toBe('FERRY_ERR_NOT_FOUND');
+    expect(await codeOfAsync(resolveInside(root, ['a', 'missing.txt'], { mustExist: true }))).toBe(
+      'FERRY_ERR_NOT_FOUND',
+    );
     expect(await codeOfAsync(resolveInside(root, ['nope', 'x'], { mustExist: true }))).toBe('FERRY_ERR_NOT_FOUND');
   });
 

@@ -123,7 +123,9 @@ describe('checkPeerPath: hostile paths', () => {
 
   it('refuses lengths just over the limits', () => {
     expect(long5000.length).toBe(5000);
-    const atLimit = Array.from({ length: 17 }, () => 'p'.repeat(240)).join('/').slice(0, MAX_PATH_BYTES);
+    const atLimit = Array.from({ length: 17 }, () => 'p'.repeat(240))
+      .join('/')
+      .slice(0, MAX_PATH_BYTES);
     expect(atLimit.length).toBe(MAX_PATH_BYTES);
     expect(codeOf(() => checkPeerPath(atLimit + 'x'))).toBe('FERRY_ERR_BAD_PATH');
     // Counted in UTF-8 bytes, not characters: 2058 characters but 4096 bytes, then 4097.
@@ -172,7 +174,9 @@ describe('checkPeerPath: accepted paths', () => {
   });
 
   it('accepts a path of exactly MAX_PATH_BYTES', () => {
-    const p = Array.from({ length: 17 }, () => 'p'.repeat(240)).join('/').slice(0, MAX_PATH_BYTES);
+    const p = Array.from({ length: 17 }, () => 'p'.repeat(240))
+      .join('/')
+      .slice(0, MAX_PATH_BYTES);
     expect(p.length).toBe(MAX_PATH_BYTES);
     expect(checkPeerPath(p).join('/')).toBe(p);
   });
@@ -225,9 +229,12 @@ describe('joinPeerPath', () => {
 });
 
 describe('isHiddenPartialName', () => {
-  it.each(['.ferry-x.part', '.ferry-', 'x.ferrypart', '.ferrypart', 'x.ferryjournal', 'X.FerryPart'])('hides %j', (n) => {
-    expect(isHiddenPartialName(n)).toBe(true);
-  });
+  it.each(['.ferry-x.part', '.ferry-', 'x.ferrypart', '.ferrypart', 'x.ferryjournal', 'X.FerryPart'])(
+    'hides %j',
+    (n) => {
+      expect(isHiddenPartialName(n)).toBe(true);
+    },
+  );
   it.each(['ferry-x', 'x.ferry', 'x.ferrypart.bak', '.ferryrc', 'a.ferry', 'journal', 'x.part'])('shows %j', (n) => {
     expect(isHiddenPartialName(n)).toBe(false);
   });
@@ -238,7 +245,7 @@ describe('isHiddenPartialName', () => {
 
 const SAFE_CHARS = [
   ...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789',
-  ...'-_.() +,;=[]{}@!~#$%&\'^`',
+  ..."-_.() +,;=[]{}@!~#$%&'^`",
   ...'\u00e9\u00fc\u00df\u00f1\u0107\u0119\u0142\u044f\u0436\u03bb\u05d0\u0639\u4e2d\u6587\u3042\u30ab\ud55c',
   'e\u0301', // NFD e + combining acute
   '\u{1F600}',
@@ -246,7 +253,8 @@ const SAFE_CHARS = [
   '\u{10348}',
 ];
 
-const RESERVED_RE = /^(con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3]|conin\$|conout\$) *(\.|$)/i;
+const RESERVED_RE =
+  /^(con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3]|conin\$|conout\$) *(\.|$)/i;
 
 const safeComponent = fc
   .string({ unit: fc.constantFrom(...SAFE_CHARS), minLength: 1, maxLength: 20 })
@@ -274,13 +282,11 @@ describe('checkPeerPath: properties', () => {
     );
   });
 
-  const withDotDot = fc
-    .tuple(safeComponents, fc.nat(), fc.constantFrom('..', '.', ''))
-    .map(([parts, at, bad]) => {
-      const copy = [...parts];
-      copy.splice(at % (copy.length + 1), 0, bad);
-      return copy.join('/');
-    });
+  const withDotDot = fc.tuple(safeComponents, fc.nat(), fc.constantFrom('..', '.', '')).map(([parts, at, bad]) => {
+    const copy = [...parts];
+    copy.splice(at % (copy.length + 1), 0, bad);
+    return copy.join('/');
+  });
   const absolute = safeComponents.map((parts) => '/' + parts.join('/'));
   const withChar = fc
     .tuple(safeComponents, fc.nat(), fc.constantFrom('\u0000', '\\', ':', '\n', '\u007f', '\uD800', '\uDFFF'))
@@ -303,7 +309,10 @@ describe('checkPeerPath: properties', () => {
   it('(c) any string is either refused with BAD_PATH or split losslessly into safe names', () => {
     const anyString = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 40 }),
-      fc.string({ unit: fc.constantFrom('a', '.', '/', '\\', ':', ' ', 'C', 'o', 'n', '\u0000', '\uD800'), maxLength: 12 }),
+      fc.string({
+        unit: fc.constantFrom('a', '.', '/', '\\', ':', ' ', 'C', 'o', 'n', '\u0000', '\uD800'),
+        maxLength: 12,
+      }),
     );
     fc.assert(
       fc.property(anyString, (p) => {
@@ -320,6 +329,7 @@ describe('checkPeerPath: properties', () => {
           expect(c).not.toBe('');
           expect(c).not.toBe('.');
           expect(c).not.toBe('..');
+          // eslint-disable-next-line no-control-regex -- control characters are exactly what the guard refuses
           expect(c).not.toMatch(/[\\:\u0000-\u001f\u007f]/);
         }
       }),

@@ -36,7 +36,14 @@ export type StreamReader = (handle: number, position: number, length: number) =>
 
 type JobSpec =
   | { kind: 'upload'; peer: string; paths: string[]; to: string; conflict: ConflictPolicy }
-  | { kind: 'uploadStreamed'; peer: string; to: string; entries: StreamedEntry[]; reader: StreamReader; conflict: ConflictPolicy }
+  | {
+      kind: 'uploadStreamed';
+      peer: string;
+      to: string;
+      entries: StreamedEntry[];
+      reader: StreamReader;
+      conflict: ConflictPolicy;
+    }
   | { kind: 'download'; peer: string; paths: string[]; conflict: ConflictPolicy }
   | { kind: 'incoming' };
 
@@ -80,7 +87,8 @@ export class FerryApp extends EventEmitter<{ [K in keyof Events]: [Events[K]] }>
     this.settings = loadSettings(opts.home, opts.defaults);
     this.identity = opts.identity ?? { ...defaultIdentity(), name: this.settings.name };
     this.maxRunning = opts.maxRunning ?? 3;
-    for (const p of this.settings.peers) this.peerStates.set(p.id, { id: p.id, address: p.address, ...(p.name ? { name: p.name } : {}), online: false });
+    for (const p of this.settings.peers)
+      this.peerStates.set(p.id, { id: p.id, address: p.address, ...(p.name ? { name: p.name } : {}), online: false });
   }
 
   static async start(opts: AppOptions): Promise<FerryApp> {
@@ -118,7 +126,8 @@ export class FerryApp extends EventEmitter<{ [K in keyof Events]: [Events[K]] }>
     const next = { ...this.settings };
     if (patch.name !== undefined) {
       const name = patch.name.trim();
-      if (!name || name.length > 64) throw new FerryError('FERRY_ERR_BAD_ARGUMENT', 'A device name has 1 to 64 characters');
+      if (!name || name.length > 64)
+        throw new FerryError('FERRY_ERR_BAD_ARGUMENT', 'A device name has 1 to 64 characters');
       next.name = name;
       this.identity.name = name;
     }
@@ -181,7 +190,11 @@ export class FerryApp extends EventEmitter<{ [K in keyof Events]: [Events[K]] }>
   }
 
   private save(): void {
-    this.settings.peers = [...this.peerStates.values()].map((p) => ({ id: p.id, address: p.address, ...(p.name ? { name: p.name } : {}) }));
+    this.settings.peers = [...this.peerStates.values()].map((p) => ({
+      id: p.id,
+      address: p.address,
+      ...(p.name ? { name: p.name } : {}),
+    }));
     try {
       saveSettings(this.opts.home, this.settings);
     } catch {
@@ -213,7 +226,10 @@ export class FerryApp extends EventEmitter<{ [K in keyof Events]: [Events[K]] }>
   removePeer(id: string): void {
     this.peer(id);
     this.peerStates.delete(id);
-    void this.clients.get(id)?.then((c) => c.close(), () => undefined);
+    void this.clients.get(id)?.then(
+      (c) => c.close(),
+      () => undefined,
+    );
     this.clients.delete(id);
     this.save();
     this.emitPeers();
@@ -247,7 +263,14 @@ export class FerryApp extends EventEmitter<{ [K in keyof Events]: [Events[K]] }>
       await c.ping();
       next = { id, address: p.address, name: c.peerName, online: true, checkedAt: Date.now() };
     } catch (err) {
-      next = { id, address: p.address, ...(p.name ? { name: p.name } : {}), online: false, error: toErrorInfo(err), checkedAt: Date.now() };
+      next = {
+        id,
+        address: p.address,
+        ...(p.name ? { name: p.name } : {}),
+        online: false,
+        error: toErrorInfo(err),
+        checkedAt: Date.now(),
+      };
     }
     if (!this.peerStates.has(id)) return next;
     const changed = JSON.stringify({ ...p, checkedAt: 0 }) !== JSON.stringify({ ...next, checkedAt: 0 });
@@ -278,25 +301,53 @@ export class FerryApp extends EventEmitter<{ [K in keyof Events]: [Events[K]] }>
 
   upload(peer: string, paths: string[], to: string, conflict: ConflictPolicy = 'rename'): TransferView {
     const p = this.peer(peer);
-    if (paths.length === 0) throw new FerryError('FERRY_ERR_BAD_ARGUMENT', 'Choose at least one file or folder to send');
+    if (paths.length === 0)
+      throw new FerryError('FERRY_ERR_BAD_ARGUMENT', 'Choose at least one file or folder to send');
     const label = labelFor(paths.map((x) => path.basename(x)));
     return this.enqueue({ kind: 'upload', peer, paths, to, conflict }, 'upload', p, label);
   }
 
-  uploadStreamed(peer: string, to: string, entries: StreamedEntry[], reader: StreamReader, conflict: ConflictPolicy = 'rename'): TransferView {
+  uploadStreamed(
+    peer: string,
+    to: string,
+    entries: StreamedEntry[],
+    reader: StreamReader,
+    conflict: ConflictPolicy = 'rename',
+  ): TransferView {
     const p = this.peer(peer);
-    if (!entries.some((e) => e.kind === 'file')) throw new FerryError('FERRY_ERR_BAD_ARGUMENT', 'Nothing to send: no files were dropped');
+    if (!entries.some((e) => e.kind === 'file'))
+      throw new FerryError('FERRY_ERR_BAD_ARGUMENT', 'Nothing to send: no files were dropped');
     const tops = [...new Set(entries.map((e) => e.path.split('/')[0]!))];
     return this.enqueue({ kind: 'uploadStreamed', peer, to, entries, reader, conflict }, 'upload', p, labelFor(tops));
   }
 
   download(peer: string, paths: string[], conflict: ConflictPolicy = 'rename'): TransferView {
     const p = this.peer(peer);
-    if (paths.length === 0) throw new FerryError('FERRY_ERR_BAD_ARGUMENT', 'Choose at least one file or folder to download');
-    return this.enqueue({ kind: 'download', peer, paths, conflict }, 'download', p, labelFor(paths.map((x) => x.split('/').pop() || x)));
+    if (paths.length === 0)
+      throw new FerryError('FERRY_ERR_BAD_ARGUMENT', 'Choose at least one file or folder to download');
+    return this.enqueue(
+      { kind: 'download', peer, paths, conflict },
+      'download',
+      p,
+      labelFor(paths.map((x) => x.split('/').pop() || x)),
+    );
   }
 
-  private newJob(spec: JobSpec, view: Omit<TransferView, 'id' | 'createdAt' | 'bytesDone' | 'bytesTotal' | 'filesDone' | 'filesTotal' | 'bytesPerSecond' | 'etaSeconds' | 'failures'>): Job {
+  private newJob(
+    spec: JobSpec,
+    view: Omit<
+      TransferView,
+      | 'id'
+      | 'createdAt'
+      | 'bytesDone'
+      | 'bytesTotal'
+      | 'filesDone'
+      | 'filesTotal'
+      | 'bytesPerSecond'
+      | 'etaSeconds'
+      | 'failures'
+    >,
+  ): Job {
     const id = `j${nextJob++}`;
     const job: Job = {
       view: {
@@ -322,7 +373,14 @@ export class FerryApp extends EventEmitter<{ [K in keyof Events]: [Events[K]] }>
   }
 
   private enqueue(spec: JobSpec, direction: 'upload' | 'download', p: PeerState, label: string): TransferView {
-    const job = this.newJob(spec, { direction, incoming: false, peer: p.address, peerName: p.name ?? p.address, label, state: 'queued' });
+    const job = this.newJob(spec, {
+      direction,
+      incoming: false,
+      peer: p.address,
+      peerName: p.name ?? p.address,
+      label,
+      state: 'queued',
+    });
     this.queue.push(job);
     this.emitJob(job, true);
     this.pump();
@@ -356,7 +414,8 @@ export class FerryApp extends EventEmitter<{ [K in keyof Events]: [Events[K]] }>
       const c = await this.client(spec.peer);
       if (job.engine !== placeholder) return; // cancelled meanwhile
       if (spec.kind === 'upload') t = c.upload(spec.paths, { to: spec.to, conflict: spec.conflict });
-      else if (spec.kind === 'download') t = c.download(spec.paths, { out: this.settings.downloadFolder, conflict: spec.conflict });
+      else if (spec.kind === 'download')
+        t = c.download(spec.paths, { out: this.settings.downloadFolder, conflict: spec.conflict });
       else t = c.uploadFiles(streamedFiles(spec.entries, spec.reader), { to: spec.to, conflict: spec.conflict });
     } catch (err) {
       job.engine = undefined;
@@ -417,7 +476,14 @@ export class FerryApp extends EventEmitter<{ [K in keyof Events]: [Events[K]] }>
   private trackIncoming(t: Transfer): void {
     const job = this.newJob(
       { kind: 'incoming' },
-      { direction: t.info.direction, incoming: true, peer: t.info.peer, peerName: t.info.peerName, label: t.info.label, state: 'running' },
+      {
+        direction: t.info.direction,
+        incoming: true,
+        peer: t.info.peer,
+        peerName: t.info.peerName,
+        label: t.info.label,
+        state: 'running',
+      },
     );
     this.watch(job, t);
     this.emitJob(job, true);
@@ -431,7 +497,8 @@ export class FerryApp extends EventEmitter<{ [K in keyof Events]: [Events[K]] }>
 
   pause(id: string): void {
     const j = this.job(id);
-    if (j.view.incoming) throw new FerryError('FERRY_ERR_UNSUPPORTED', 'A transfer started by the peer can be cancelled, not paused');
+    if (j.view.incoming)
+      throw new FerryError('FERRY_ERR_UNSUPPORTED', 'A transfer started by the peer can be cancelled, not paused');
     if (j.view.state === 'queued') {
       j.view = { ...j.view, state: 'paused' };
       this.emitJob(j, true);
@@ -442,7 +509,8 @@ export class FerryApp extends EventEmitter<{ [K in keyof Events]: [Events[K]] }>
 
   resume(id: string): void {
     const j = this.job(id);
-    if (j.view.incoming) throw new FerryError('FERRY_ERR_UNSUPPORTED', 'Only the peer can restart a transfer it started');
+    if (j.view.incoming)
+      throw new FerryError('FERRY_ERR_UNSUPPORTED', 'Only the peer can restart a transfer it started');
     if (j.engine && !j.engine.ended) return;
     if (!['paused', 'failed', 'cancelled'].includes(j.view.state)) return;
     j.view = { ...j.view, state: 'queued' };
@@ -497,7 +565,11 @@ export class FerryApp extends EventEmitter<{ [K in keyof Events]: [Events[K]] }>
       j.liver.cancel();
       if (j.engine && !j.engine.ended && !j.view.incoming) j.engine.pause?.();
     }
-    for (const c of this.clients.values()) void c.then((x) => x.close(), () => undefined);
+    for (const c of this.clients.values())
+      void c.then(
+        (x) => x.close(),
+        () => undefined,
+      );
     this.clients.clear();
     await this.stopServer();
   }

@@ -15,7 +15,13 @@ export interface ShellContext {
   reader?: StreamReader;
 }
 
-type Handlers = { [K in RequestName]: (app: FerryApp, arg: RequestArg<K>, ctx: ShellContext) => RequestResult<K> | Promise<RequestResult<K>> };
+type Handlers = {
+  [K in RequestName]: (
+    app: FerryApp,
+    arg: RequestArg<K>,
+    ctx: ShellContext,
+  ) => RequestResult<K> | Promise<RequestResult<K>>;
+};
 
 const unsupported = (what: string): never => {
   throw new FerryError('FERRY_ERR_UNSUPPORTED', `${what} is not available in this window`);
@@ -35,7 +41,13 @@ const handlers: Handlers = {
   'transfers.list': (app) => app.transfers(),
   'transfers.upload': (app, arg) => app.upload(arg.peer, arg.paths, arg.to, arg.conflict),
   'transfers.uploadStreamed': (app, arg, ctx) =>
-    app.uploadStreamed(arg.peer, arg.to, arg.entries, ctx.reader ?? unsupported('Sending dropped files by stream'), arg.conflict),
+    app.uploadStreamed(
+      arg.peer,
+      arg.to,
+      arg.entries,
+      ctx.reader ?? unsupported('Sending dropped files by stream'),
+      arg.conflict,
+    ),
   'transfers.download': (app, arg) => app.download(arg.peer, arg.paths, arg.conflict),
   'transfers.pause': (app, arg) => {
     app.pause(arg.id);
@@ -62,11 +74,21 @@ const handlers: Handlers = {
   'dialog.chooseFiles': (_app, arg, ctx) => (ctx.chooseFiles ?? unsupported('A file picker'))(arg.title),
 };
 
-export async function dispatch<K extends RequestName>(app: FerryApp, name: K, arg: unknown, ctx: ShellContext = {}): Promise<Result<RequestResult<K>>> {
+export async function dispatch<K extends RequestName>(
+  app: FerryApp,
+  name: K,
+  arg: unknown,
+  ctx: ShellContext = {},
+): Promise<Result<RequestResult<K>>> {
   try {
-    if (!Object.prototype.hasOwnProperty.call(handlers, name)) throw new FerryError('FERRY_ERR_BAD_ARGUMENT', `Unknown request ${String(name)}`);
+    if (!Object.prototype.hasOwnProperty.call(handlers, name))
+      throw new FerryError('FERRY_ERR_BAD_ARGUMENT', `Unknown request ${String(name)}`);
     const checked = checkRequest(name, arg);
-    const handler = handlers[name] as (app: FerryApp, arg: RequestArg<K>, ctx: ShellContext) => RequestResult<K> | Promise<RequestResult<K>>;
+    const handler = handlers[name] as (
+      app: FerryApp,
+      arg: RequestArg<K>,
+      ctx: ShellContext,
+    ) => RequestResult<K> | Promise<RequestResult<K>>;
     return { ok: true, value: await handler(app, checked, ctx) };
   } catch (err) {
     const info = toErrorInfo(err);

@@ -23,7 +23,8 @@ export const DEFAULT_PORT = 7117;
 /** The folder holding Ferry's settings: FERRY_HOME, or the platform's usual place. */
 export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
   if (env.FERRY_HOME) return path.resolve(env.FERRY_HOME);
-  if (process.platform === 'win32') return path.join(env.APPDATA ?? path.join(os.homedir(), 'AppData', 'Roaming'), 'Ferry');
+  if (process.platform === 'win32')
+    return path.join(env.APPDATA ?? path.join(os.homedir(), 'AppData', 'Roaming'), 'Ferry');
   if (process.platform === 'darwin') return path.join(os.homedir(), 'Library', 'Application Support', 'Ferry');
   return path.join(env.XDG_CONFIG_HOME ?? path.join(os.homedir(), '.config'), 'ferry');
 }
@@ -49,7 +50,9 @@ export function loadSettings(home: string, defaults: Partial<StoredSettings> = {
     return {
       ...base,
       ...pick(raw, base),
-      peers: Array.isArray(raw.peers) ? raw.peers.filter((p) => typeof p?.id === 'string' && typeof p.address === 'string') : [],
+      peers: Array.isArray(raw.peers)
+        ? raw.peers.filter((p) => typeof p?.id === 'string' && typeof p.address === 'string')
+        : [],
     };
   } catch {
     return base;

@@ -28,8 +28,7 @@ export interface BlockHeader {
 }
 
 export type Frame =
-  | { type: typeof FRAME_CONTROL; body: Buffer }
-  | { type: typeof FRAME_DATA; header: BlockHeader; payload: Buffer };
+  { type: typeof FRAME_CONTROL; body: Buffer } | { type: typeof FRAME_DATA; header: BlockHeader; payload: Buffer };
 
 export function encodePreamble(version = PROTOCOL_VERSION): Buffer {
   const b = Buffer.alloc(PREAMBLE_SIZE);

@@ -6,7 +6,14 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { codeFromWire, FerryError, WIRE_CODES } from '../../../shared/errors.js';
-import { type BlockHeader, decodeControl, encodeControl, encodeDataHead, encodePreamble, FrameDecoder } from './codec.js';
+import {
+  type BlockHeader,
+  decodeControl,
+  encodeControl,
+  encodeDataHead,
+  encodePreamble,
+  FrameDecoder,
+} from './codec.js';
 import { FRAME_CONTROL, HANDSHAKE_TIMEOUT_MS, IDLE_TIMEOUT_MS, KEEPALIVE_MS, PROTOCOL_VERSION } from './constants.js';
 import { type Message, validateMessage } from './messages.js';
 
@@ -130,7 +137,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       );
     });
     stream.on('error', (err: NodeJS.ErrnoException) => {
-      this.destroy(new FerryError('FERRY_ERR_CONNECTION_LOST', `Connection lost: ${err.code ?? err.message}`, { cause: err }));
+      this.destroy(
+        new FerryError('FERRY_ERR_CONNECTION_LOST', `Connection lost: ${err.code ?? err.message}`, { cause: err }),
+      );
     });
     stream.on('close', () => {
       this.destroy(new FerryError('FERRY_ERR_CONNECTION_LOST', 'Connection closed'));

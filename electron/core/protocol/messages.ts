@@ -38,7 +38,15 @@ export interface LandedFile {
 }
 
 export type Message =
-  | { t: 'hello'; name: string; device: string; caps: string[]; session?: string; key?: string; join?: { session: string; key: string } }
+  | {
+      t: 'hello';
+      name: string;
+      device: string;
+      caps: string[];
+      session?: string;
+      key?: string;
+      join?: { session: string; key: string };
+    }
   | { t: 'error'; code: number; message: string }
   | { t: 'ping'; id: number }
   | { t: 'pong'; id: number }
