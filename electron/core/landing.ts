@@ -168,8 +168,14 @@ function syncfs(dir: string): Promise<boolean> {
   return new Promise((resolve) => execFile('sync', ['--file-system', dir], (err) => resolve(!err)));
 }
 
-function fsyncFd(fd: number): Promise<NodeJS.ErrnoException | undefined> {
-  return new Promise((resolve) => fs.fsync(fd, (err) => resolve(err ?? undefined)));
+/** fsync a file by path (reopened: its writer closed it when it was complete). */
+function fsyncPath(file: string): Promise<NodeJS.ErrnoException | undefined> {
+  return new Promise((resolve) =>
+    fs.open(file, 'r', (err, fd) => {
+      if (err) return resolve(err);
+      fs.fsync(fd, (syncErr) => fs.close(fd, () => resolve(syncErr ?? undefined)));
+    }),
+  );
 }
 
 /**
@@ -179,12 +185,12 @@ function fsyncFd(fd: number): Promise<NodeJS.ErrnoException | undefined> {
  * syncfs(2) per file system covers the whole batch; elsewhere, or if it fails, each file is
  * fsynced, which also tells which file failed. Returns the error per file (undefined when synced).
  */
-export async function syncBatch(files: { fd: number; dir: string }[]): Promise<(NodeJS.ErrnoException | undefined)[]> {
+export async function syncBatch(files: { file: string; dir: string }[]): Promise<(NodeJS.ErrnoException | undefined)[]> {
   if (files.length >= SYNCFS_MIN_FILES && syncfsWorks !== false) {
     const byDevice = new Map<number, string>();
     try {
       for (const f of files) {
-        const dev = fs.fstatSync(f.fd).dev;
+        const dev = fs.statSync(f.dir).dev;
         if (!byDevice.has(dev)) byDevice.set(dev, f.dir);
       }
       const ok = (await Promise.all([...byDevice.values()].map(syncfs))).every(Boolean);
@@ -194,5 +200,5 @@ export async function syncBatch(files: { fd: number; dir: string }[]): Promise<(
       // fall through to fsync per file
     }
   }
-  return Promise.all(files.map((f) => fsyncFd(f.fd)));
+  return Promise.all(files.map((f) => fsyncPath(f.file)));
 }
