@@ -26,6 +26,7 @@ import {
   syncDir,
 } from './landing.js';
 import type { BlockHeader } from './protocol/codec.js';
+import { RECEIVE_POOL } from './protocol/connection.js';
 import { OFFER_PART_ENTRIES } from './protocol/constants.js';
 import type { Decision, LandedFile, Message, OfferEntry } from './protocol/messages.js';
 import type { TransferHandler, TransferHost } from './session-types.js';
@@ -377,6 +378,7 @@ export class Receiver implements TransferHandler {
     }
     this.transfer.bytesSent += payload.length;
     if (f.have?.get(h.block)) {
+      RECEIVE_POOL.give(payload);
       this.ack(h.file, h.block);
       return;
     }
@@ -389,6 +391,7 @@ export class Receiver implements TransferHandler {
         b: h.block,
         code: WIRE_CODES.FERRY_ERR_INTEGRITY,
       });
+      RECEIVE_POOL.give(payload);
       this.transfer.block({ file: h.file, block: h.block, state: 'failed' });
       return;
     }
@@ -402,6 +405,7 @@ export class Receiver implements TransferHandler {
     const b = h.block;
     this.withFd(f, (fd) =>
       writePieces(fd, payload, b * f.entry.bs, (err) => {
+        RECEIVE_POOL.give(payload);
         f.writes--;
         this.pendingBytes -= payload.length;
         if (this.paused && this.pendingBytes < WRITE_LOW_WATER) {

@@ -11,7 +11,8 @@ import { Bitmap, blockCount, blockLength } from './blocks.js';
 import { fsError } from './fs-guard.js';
 import { blockDigestInto, fileDigest } from './hash.js';
 import type { Connection } from './protocol/connection.js';
-import { MAX_BLOCK_RETRIES, OFFER_PART_BYTES, OFFER_PART_ENTRIES } from './protocol/constants.js';
+import { BufferPool } from './buffer-pool.js';
+import { MAX_BLOCK_RETRIES, MIN_BLOCK_SIZE, OFFER_PART_BYTES, OFFER_PART_ENTRIES } from './protocol/constants.js';
 import type { Decision, Message, OfferEntry } from './protocol/messages.js';
 import type { TransferHandler, TransferHost } from './session-types.js';
 import type { Transfer } from './transfer.js';
@@ -49,6 +50,9 @@ interface InFlight {
   digest: Buffer;
   tries: number;
 }
+
+/** Full 1 MiB blocks are read into reused buffers (see buffer-pool.ts). */
+const SEND_POOL = new BufferPool(MIN_BLOCK_SIZE, 32);
 
 /** How many files are read at once: small files pipeline, large files read one block at a time. */
 const READ_CONCURRENCY = 8;
@@ -203,7 +207,7 @@ export class Sender implements TransferHandler {
         this.check();
         if (this.failedFiles.has(i)) return;
         const len = blockLength(entry.size, entry.bs, b);
-        const buf = Buffer.allocUnsafe(len);
+        const buf = SEND_POOL.take(len);
         let got = 0;
         while (got < len) {
           const bytesRead = await src.read(buf, got, len - got, b * entry.bs + got);
@@ -214,6 +218,7 @@ export class Sender implements TransferHandler {
           throw new FerryError('FERRY_ERR_FILE_CHANGED', `${entry.path} got shorter while it was being sent`);
         blockDigestInto(buf, digests, b * 16);
         if (have?.get(b)) {
+          SEND_POOL.give(buf);
           this.transfer.addDone(len);
           if (this.transfer.watchingBlocks) this.transfer.block({ file: i, block: b, state: 'verified' });
           continue;
@@ -286,6 +291,8 @@ export class Sender implements TransferHandler {
           this.inflight.delete(k);
           this.host.pool.release(r.conn, r.payload.length);
           this.transfer.addDone(r.payload.length);
+          // Acknowledged means the socket wrote it long ago: the buffer is free again.
+          SEND_POOL.give(r.payload);
           if (watching) this.transfer.block({ file: r.f, block: r.b, state: 'verified', socket: r.conn.id });
         }
         break;

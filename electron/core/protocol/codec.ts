@@ -75,6 +75,8 @@ export function encodeDataHead(h: BlockHeader, payloadLength: number): Buffer {
 export interface DecoderLimits {
   maxControlSize?: number;
   maxDataFrameSize?: number;
+  /** Allocates the buffer a frame spanning several chunks is copied into (a pool, for blocks). */
+  alloc?: (n: number) => Buffer;
 }
 
 const enum State {
@@ -96,6 +98,7 @@ export class FrameDecoder {
   private frameType = 0;
   private readonly maxControl: number;
   private readonly maxData: number;
+  private readonly alloc: (n: number) => Buffer;
   /** Set when a handler asked to stop (the connection is being destroyed). */
   private stopped = false;
 
@@ -108,6 +111,7 @@ export class FrameDecoder {
     this.needed = PREAMBLE_SIZE;
     this.maxControl = limits.maxControlSize ?? MAX_CONTROL_SIZE;
     this.maxData = limits.maxDataFrameSize ?? MAX_DATA_FRAME_SIZE;
+    this.alloc = limits.alloc ?? ((n) => Buffer.allocUnsafe(n));
   }
 
   /** Bytes received but not yet decoded into a frame (a stream that ends here was truncated). */
@@ -158,7 +162,7 @@ export class FrameDecoder {
       this.chunks[0] = first.subarray(n);
       return first.subarray(0, n);
     }
-    const out = Buffer.allocUnsafe(n);
+    const out = this.alloc(n);
     let off = 0;
     while (off < n) {
       const c = this.chunks[0]!;

@@ -14,7 +14,16 @@ import {
   encodePreamble,
   FrameDecoder,
 } from './codec.js';
-import { FRAME_CONTROL, HANDSHAKE_TIMEOUT_MS, IDLE_TIMEOUT_MS, KEEPALIVE_MS, PROTOCOL_VERSION } from './constants.js';
+import { BufferPool } from '../buffer-pool.js';
+import {
+  BLOCK_HEADER_SIZE,
+  FRAME_CONTROL,
+  HANDSHAKE_TIMEOUT_MS,
+  IDLE_TIMEOUT_MS,
+  KEEPALIVE_MS,
+  MIN_BLOCK_SIZE,
+  PROTOCOL_VERSION,
+} from './constants.js';
 import { type Message, validateMessage } from './messages.js';
 
 export interface ConnectionOptions {
@@ -33,6 +42,12 @@ export interface ConnectionEvents {
 }
 
 let nextConnectionId = 1;
+
+/**
+ * Frames of a 1 MiB block (plus its header) arrive in many socket chunks and are copied into a
+ * buffer from this pool; the receiver gives it back once the block is on disk.
+ */
+export const RECEIVE_POOL = new BufferPool(MIN_BLOCK_SIZE + BLOCK_HEADER_SIZE, 48);
 
 /** Errors the peer reported: closing over them does not send them back. */
 const FROM_PEER = new WeakSet<FerryError>();
@@ -112,7 +127,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
           );
         }
       },
-      opts,
+      { ...opts, alloc: (size) => RECEIVE_POOL.take(size) },
     );
     stream.on('data', (chunk: Buffer) => {
       this.bytesIn += chunk.length;
