@@ -1,34 +1,38 @@
 /**
- * Integrity hashes. xxh3-128 (@node-rs/xxhash) for blocks and files: measured here at 2.3 GB/s
- * on 1 MiB blocks against 1.7 GB/s for node's SHA-256 and ~0.5 GB/s for BLAKE3 in wasm, and every
- * byte is hashed twice (sender and receiver). It guards against accidental corruption (disk,
- * memory, a buggy middlebox); tampering is the job of the encrypted, authenticated connection
- * (docs/security.md). The file digest is xxh3-128 over the concatenated block digests, so a
- * receiver can check a whole file from the blocks it verified, including blocks from an earlier,
- * interrupted attempt, without reading the file again.
+ * Integrity hashes. A digest is 16 bytes: xxh64 of the data with seed 0, then xxh64 with seed
+ * 0x9E3779B97F4A7C15, each big-endian (two independent 64-bit checks). Measured here through
+ * node on 1 MiB blocks (@node-rs/xxhash): xxh64 19.8 GB/s, so both passes ~10 GB/s, against
+ * 2.3 GB/s for the same package's xxh3-128, 1.7 GB/s for node's SHA-256 (SHA-NI) and ~0.5 GB/s
+ * for BLAKE3 in wasm. Every byte is hashed by both sides on a CPU-bound path (the bench is CPU
+ * bound on 2 cores), so the cheapest hash that catches accidental corruption wins. It is not a
+ * defence against tampering: that is the job of the authenticated connection (docs/security.md).
+ * The file digest is the same function over the concatenated block digests, so a receiver checks
+ * a whole file from the blocks it verified, including blocks from an earlier, interrupted
+ * attempt, without reading the file again.
  */
-import { xxh3 } from '@node-rs/xxhash';
+import { xxh64 } from '@node-rs/xxhash';
 import { DIGEST_SIZE } from './protocol/constants.js';
 
-const MASK64 = (1n << 64n) - 1n;
+export const SEED_A = 0n;
+export const SEED_B = 0x9e3779b97f4a7c15n;
 
-function toBytes(v: bigint, out: Buffer = Buffer.allocUnsafe(DIGEST_SIZE), offset = 0): Buffer {
-  out.writeBigUInt64BE(v >> 64n, offset);
-  out.writeBigUInt64BE(v & MASK64, offset + 8);
+function digestInto(data: Uint8Array, out: Buffer, offset: number): Buffer {
+  out.writeBigUInt64BE(xxh64(data, SEED_A), offset);
+  out.writeBigUInt64BE(xxh64(data, SEED_B), offset + 8);
   return out;
 }
 
-/** xxh3-128 digest of one block, 16 bytes big-endian. */
+/** Digest of one block, 16 bytes. */
 export function blockDigest(data: Uint8Array): Buffer {
-  return toBytes(xxh3.xxh128(data));
+  return digestInto(data, Buffer.allocUnsafe(DIGEST_SIZE), 0);
 }
 
 /** Write a block's digest into `out` at `offset` (avoids an allocation per block). */
 export function blockDigestInto(data: Uint8Array, out: Buffer, offset: number): void {
-  toBytes(xxh3.xxh128(data), out, offset);
+  digestInto(data, out, offset);
 }
 
-/** File digest: xxh3-128 over the block digests in order (`digests` holds them back to back). */
+/** File digest: the digest of the block digests in order (`digests` holds them back to back), hex. */
 export function fileDigest(digests: Buffer): string {
-  return toBytes(xxh3.xxh128(digests)).toString('hex');
+  return blockDigest(digests).toString('hex');
 }

@@ -12,4 +12,4 @@ export function defaultIdentity(): DeviceIdentity {
 }
 
 /** Capabilities this build advertises in its hello. */
-export const CAPABILITIES = ['blocks-xxh3', 'resume', 'multi-socket', 'list-parts'];
+export const CAPABILITIES = ['blocks-xxh64x2', 'resume', 'multi-socket', 'list-parts'];

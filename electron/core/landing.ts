@@ -185,7 +185,9 @@ function fsyncPath(file: string): Promise<NodeJS.ErrnoException | undefined> {
  * syncfs(2) per file system covers the whole batch; elsewhere, or if it fails, each file is
  * fsynced, which also tells which file failed. Returns the error per file (undefined when synced).
  */
-export async function syncBatch(files: { file: string; dir: string }[]): Promise<(NodeJS.ErrnoException | undefined)[]> {
+export async function syncBatch(
+  files: { file: string; dir: string }[],
+): Promise<(NodeJS.ErrnoException | undefined)[]> {
   if (files.length >= SYNCFS_MIN_FILES && syncfsWorks !== false) {
     const byDevice = new Map<number, string>();
     try {

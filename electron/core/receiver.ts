@@ -714,7 +714,12 @@ function toSeconds(ms: number): number {
 }
 
 /** Write `data` at `position` in WRITE_PIECE pieces, one after another; `cb` once at the end. */
-function writePieces(fd: number, data: Buffer, position: number, cb: (err: NodeJS.ErrnoException | null) => void): void {
+function writePieces(
+  fd: number,
+  data: Buffer,
+  position: number,
+  cb: (err: NodeJS.ErrnoException | null) => void,
+): void {
   let off = 0;
   const next = (): void => {
     if (off >= data.length) return cb(null);
@@ -734,7 +739,11 @@ function writePieces(fd: number, data: Buffer, position: number, cb: (err: NodeJ
 }
 
 /** Open a partial file: O_EXCL for a new one (after removing a stale one), O_NOFOLLOW to resume. */
-function openPartial(part: string, resume: boolean, cb: (err: NodeJS.ErrnoException | null, fd?: number) => void): void {
+function openPartial(
+  part: string,
+  resume: boolean,
+  cb: (err: NodeJS.ErrnoException | null, fd?: number) => void,
+): void {
   if (resume) {
     fs.open(part, fs.constants.O_RDWR | NOFOLLOW, cb);
     return;

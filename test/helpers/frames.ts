@@ -137,7 +137,7 @@ export const EXAMPLE_MESSAGES: { [K in MessageType]: Extract<Message, { t: K }> 
     t: 'hello',
     name: 'studio-mac',
     device: '3f9a1c0e5b7d2468',
-    caps: ['blocks-xxh3', 'resume', 'multi-socket', 'list-parts'],
+    caps: ['blocks-xxh64x2', 'resume', 'multi-socket', 'list-parts'],
   },
   error: { t: 'error', code: 3, message: 'The peer speaks Ferry protocol version 2; this Ferry speaks version 1.' },
   ping: { t: 'ping', id: 7 },

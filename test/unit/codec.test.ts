@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
-import { xxh3 } from '@node-rs/xxhash';
+import { xxh64 } from '@node-rs/xxhash';
 import {
   decodeControl,
   encodeControl,
@@ -233,16 +233,25 @@ describe('encoders: byte layout as in docs/protocol.md', () => {
     expect(encodeControl(fits).readUInt32BE(0)).toBe(MAX_CONTROL_SIZE);
   });
 
-  it('hashes as documented: block digest = xxh3-128 big-endian, file digest = xxh3-128 of the block digests, hex', () => {
+  it('hashes as documented: digest = xxh64 seed 0 then xxh64 seed 0x9E3779B97F4A7C15, big-endian; file digest = digest of the block digests, hex', () => {
+    const hex = (data: Buffer): string =>
+      xxh64(data, 0n).toString(16).padStart(16, '0') + xxh64(data, 0x9e3779b97f4a7c15n).toString(16).padStart(16, '0');
     const blocks = [Buffer.alloc(0), Buffer.from('hello'), Buffer.alloc(70_000, 7)];
     const digests = blocks.map(blockDigest);
     for (let k = 0; k < blocks.length; k++) {
       expect(digests[k]!.length).toBe(16);
-      expect(digests[k]!.toString('hex')).toBe(xxh3.xxh128(blocks[k]!).toString(16).padStart(32, '0'));
+      expect(digests[k]!.toString('hex')).toBe(hex(blocks[k]!));
     }
     const all = Buffer.concat(digests);
-    expect(fileDigest(all)).toBe(xxh3.xxh128(all).toString(16).padStart(32, '0'));
+    expect(fileDigest(all)).toBe(hex(all));
     expect(fileDigest(all)).toMatch(/^[0-9a-f]{32}$/);
+    // One flipped bit anywhere changes both halves.
+    const flipped = Buffer.from(blocks[2]!);
+    flipped[69_999] = flipped[69_999]! ^ 1;
+    const a = blockDigest(blocks[2]!);
+    const b = blockDigest(flipped);
+    expect(a.subarray(0, 8).equals(b.subarray(0, 8))).toBe(false);
+    expect(a.subarray(8).equals(b.subarray(8))).toBe(false);
   });
 });
 

@@ -23,7 +23,7 @@ export interface BlockHeader {
   file: number;
   block: number;
   flags: number;
-  /** xxh3-128 digest of the payload, 16 bytes. */
+  /** Digest of the payload (hash.ts), 16 bytes. */
   digest: Buffer;
 }
 

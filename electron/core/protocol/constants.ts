@@ -18,7 +18,7 @@ export const FRAME_CONTROL = 1;
 /** A block of file data: BLOCK_HEADER_SIZE bytes of header, then the payload. */
 export const FRAME_DATA = 2;
 
-/** Data frame block header: transfer id, file index, block index, flags (u32 each), xxh3-128 digest. */
+/** Data frame block header: transfer id, file index, block index, flags (u32 each), 16-byte digest (hash.ts). */
 export const BLOCK_HEADER_SIZE = 32;
 export const DIGEST_SIZE = 16;
 
