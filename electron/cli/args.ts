@@ -20,7 +20,7 @@ export class UsageError extends Error {
   }
 }
 
-export type CommandName = 'serve' | 'ls' | 'send' | 'get';
+export type CommandName = 'serve' | 'ls' | 'send' | 'get' | 'ui';
 
 interface OptionSpec {
   type: 'string' | 'boolean';
@@ -130,6 +130,28 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
     },
     positionals: { min: 2, max: Infinity, missing: 'say which peer to fetch from and which paths' },
     examples: ['ferry get 127.0.0.1:7117 photos', 'ferry get 127.0.0.1:7117 photos/cat.jpg --out ~/Downloads'],
+  },
+  ui: {
+    name: 'ui',
+    usage: 'ferry ui [--home DIR] [--port PORT] [--no-open] [--root DIR] [--downloads DIR] [--serve-port PORT]',
+    summary: 'open the desktop UI in a browser tab (for machines without Electron)',
+    description: [
+      'Starts Ferry with its settings and peers (the same as the desktop app) and serves the UI on',
+      '127.0.0.1 only, behind a random token. Prints "ui at URL" (the only address that opens it)',
+      'and "listening on HOST:PORT" (where peers reach this device), then opens the browser.',
+      'Runs until stopped with Ctrl-C. --root, --downloads and --serve-port change the settings.',
+    ],
+    options: {
+      home: { type: 'string', value: 'DIR', help: 'folder for settings (default: $FERRY_HOME, else the usual config folder)' },
+      port: { type: 'string', value: 'PORT', help: 'port of the UI on 127.0.0.1 (default 0: any free one)' },
+      'no-open': { type: 'boolean', help: 'print the address but do not open a browser' },
+      root: { type: 'string', value: 'DIR', help: 'the folder to share with peers' },
+      downloads: { type: 'string', value: 'DIR', help: 'the folder downloads land in' },
+      'serve-port': { type: 'string', value: 'PORT', help: `port peers connect to (default ${DEFAULT_PORT}; 0 picks a free one)` },
+      help: HELP_OPTION,
+    },
+    positionals: { min: 0, max: 0, missing: '' },
+    examples: ['ferry ui', 'ferry ui --root ~/Shared --serve-port 7117 --no-open'],
   },
 };
 

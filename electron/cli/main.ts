@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FerryError } from '../../shared/errors.js';
+import { defaultHome } from '../core/app/settings.js';
 import {
   COMMANDS,
   commandHelp,
@@ -28,6 +29,7 @@ import { DEFAULT_SOCKETS, MAX_SOCKETS_PER_SESSION } from '../core/protocol/const
 import { ls } from './ls.js';
 import { errorLine } from './output.js';
 import { serve } from './serve.js';
+import { ui } from './ui.js';
 import { exitCodeForSignal, Interrupted, runTransfer } from './transfer.js';
 
 const EXIT_FAILED = 1;
@@ -90,6 +92,20 @@ async function main(argv: string[]): Promise<number> {
         port: intOption(values.port, 'port', 'serve', { min: 0, max: 65535, default: DEFAULT_PORT }),
         readOnly: values['read-only'] === true,
       });
+    case 'ui': {
+      const root = stringOption(values.root);
+      const downloads = stringOption(values.downloads);
+      return ui({
+        home: path.resolve(stringOption(values.home) ?? defaultHome()),
+        port: intOption(values.port, 'port', 'ui', { min: 0, max: 65535, default: 0 }),
+        open: values['no-open'] !== true,
+        ...(root !== undefined ? { sharedFolder: path.resolve(root) } : {}),
+        ...(downloads !== undefined ? { downloadFolder: path.resolve(downloads) } : {}),
+        ...(values['serve-port'] !== undefined
+          ? { servePort: intOption(values['serve-port'], 'serve-port', 'ui', { min: 0, max: 65535, default: DEFAULT_PORT }) }
+          : {}),
+      });
+    }
     case 'ls':
       return ls(peerArg(positionals[0]!, 'ls'), peerPathArg(positionals[1] ?? ''), values.json === true);
     case 'send':

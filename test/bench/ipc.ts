@@ -11,6 +11,8 @@ export interface Usage {
   /** resourceUsage().userCPUTime and systemCPUTime, in microseconds. */
   userUs: number;
   systemUs: number;
+  /** Minor page faults (fresh memory touched): a sign of buffers allocated and freed per block. */
+  minorFaults: number;
   /** process.cpuUsage() at the same moment, as a cross-check (also microseconds). */
   cpu: { user: number; system: number };
 }
@@ -30,7 +32,13 @@ export type ParentMessage = { type: 'go' } | { type: 'stop' };
 export function usageNow(): Usage {
   const ru = process.resourceUsage();
   const cpu = process.cpuUsage();
-  return { maxRssKiB: ru.maxRSS, userUs: ru.userCPUTime, systemUs: ru.systemCPUTime, cpu };
+  return {
+    maxRssKiB: ru.maxRSS,
+    userUs: ru.userCPUTime,
+    systemUs: ru.systemCPUTime,
+    minorFaults: ru.minorPageFault,
+    cpu,
+  };
 }
 
 /** Send one message to the parent; resolves once it is handed to the channel. */
