@@ -6,10 +6,10 @@
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { xxh3 } from '@node-rs/xxhash';
 import { FerryError } from '../../shared/errors.js';
 import type { ConflictPolicy } from '../../shared/types.js';
 import { Bitmap } from './blocks.js';
+import { nameHash } from './hash.js';
 import { DIGEST_SIZE } from './protocol/constants.js';
 
 const PART_SUFFIX = '.ferrypart';
@@ -21,7 +21,7 @@ const NAME_LIMIT = 255;
 export function partialNames(name: string, unique?: string): { part: string; journal: string } {
   let stem = unique ? `.${name}.${unique}` : `.${name}`;
   if (Buffer.byteLength(stem) + JOURNAL_SUFFIX.length > NAME_LIMIT) {
-    stem = `.ferry-${xxh3.xxh64(name).toString(16)}${unique ? `.${unique}` : ''}`;
+    stem = `.ferry-${nameHash(name)}${unique ? `.${unique}` : ''}`;
   }
   return { part: stem + PART_SUFFIX, journal: stem + JOURNAL_SUFFIX };
 }

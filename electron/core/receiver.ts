@@ -89,8 +89,10 @@ const activeParts = new Map<string, Receiver>();
 const STALE_MS = 1000;
 
 /** Receiver-wide bytes waiting for the disk before sockets pause (the disk is slower than the net). */
-const WRITE_HIGH_WATER = 32 * 1024 * 1024;
-const WRITE_LOW_WATER = 8 * 1024 * 1024;
+const WRITE_HIGH_WATER = 16 * 1024 * 1024;
+const WRITE_LOW_WATER = 4 * 1024 * 1024;
+/** What a pending write costs besides its bytes (file state, callbacks, an open in progress). */
+const PENDING_OVERHEAD = 4096;
 /** Landing batches: fsync many files, then rename them, then fsync their folders once. */
 const LAND_BATCH_FILES = 1000;
 const LAND_BATCH_BYTES = 64 * 1024 * 1024;
@@ -396,8 +398,13 @@ export class Receiver implements TransferHandler {
       return;
     }
     if (f.have === undefined) this.allocate(f);
+    // A small block is a view of a whole socket chunk (64 KiB): copied, the chunk can go now and
+    // not when the file's slow create finishes. What waits is counted with a per-write overhead,
+    // so thousands of tiny files waiting for the disk pause the sockets too.
+    if (payload.length < payload.buffer.byteLength / 2) payload = Buffer.from(payload);
+    const cost = payload.length + PENDING_OVERHEAD;
     f.writes++;
-    this.pendingBytes += payload.length;
+    this.pendingBytes += cost;
     if (!this.paused && this.pendingBytes > WRITE_HIGH_WATER) {
       this.paused = true;
       this.host.pool.setReading(false, this);
@@ -407,7 +414,7 @@ export class Receiver implements TransferHandler {
       writePieces(fd, payload, b * f.entry.bs, (err) => {
         RECEIVE_POOL.give(payload);
         f.writes--;
-        this.pendingBytes -= payload.length;
+        this.pendingBytes -= cost;
         if (this.paused && this.pendingBytes < WRITE_LOW_WATER) {
           this.paused = false;
           this.host.pool.setReading(true, this);

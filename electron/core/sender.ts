@@ -59,6 +59,13 @@ const READ_CONCURRENCY = 8;
 
 const key = (f: number, b: number): number => f * 0x400000 + b;
 
+/**
+ * What a block takes of a socket's send window: its size, but at least 64 KiB. Each block is
+ * work for the receiver beyond its bytes (for a small file: creating it, which costs ~0.5 ms
+ * here), so an 8 MiB window holds at most 128 small files in flight per socket, not 2,000.
+ */
+const windowCost = (bytes: number): number => Math.max(bytes, 64 * 1024);
+
 /** Offer parts: at most OFFER_PART_ENTRIES entries and OFFER_PART_BYTES of paths, whichever comes first. */
 function splitParts(entries: OfferEntry[]): OfferEntry[][] {
   const parts: OfferEntry[][] = [[]];
@@ -242,9 +249,9 @@ export class Sender implements TransferHandler {
   }
 
   private async sendBlock(f: number, b: number, payload: Buffer, digest: Buffer, tries: number): Promise<void> {
-    const conn = await this.host.pool.acquire(payload.length);
+    const conn = await this.host.pool.acquire(windowCost(payload.length));
     if (this.aborted || this.failedFiles.has(f)) {
-      this.host.pool.release(conn, payload.length);
+      this.host.pool.release(conn, windowCost(payload.length));
       return;
     }
     this.inflight.set(key(f, b), { conn, f, b, payload, digest, tries });
@@ -272,7 +279,7 @@ export class Sender implements TransferHandler {
     for (const [k, r] of this.inflight) {
       if (!pred(r)) continue;
       this.inflight.delete(k);
-      this.host.pool.release(r.conn, r.payload.length);
+      this.host.pool.release(r.conn, windowCost(r.payload.length));
     }
   }
 
@@ -289,7 +296,7 @@ export class Sender implements TransferHandler {
           const r = this.inflight.get(k);
           if (!r) continue;
           this.inflight.delete(k);
-          this.host.pool.release(r.conn, r.payload.length);
+          this.host.pool.release(r.conn, windowCost(r.payload.length));
           this.transfer.addDone(r.payload.length);
           // Acknowledged means the socket wrote it long ago: the buffer is free again.
           SEND_POOL.give(r.payload);
@@ -301,7 +308,7 @@ export class Sender implements TransferHandler {
         const r = this.inflight.get(key(m.f, m.b));
         if (!r) break;
         this.inflight.delete(key(m.f, m.b));
-        this.host.pool.release(r.conn, r.payload.length);
+        this.host.pool.release(r.conn, windowCost(r.payload.length));
         this.transfer.block({ file: m.f, block: m.b, state: 'failed', socket: r.conn.id, retries: r.tries + 1 });
         if (r.tries + 1 > MAX_BLOCK_RETRIES) {
           const e = new FerryError('FERRY_ERR_INTEGRITY', `Block ${m.b} failed its check ${r.tries + 1} times`);
