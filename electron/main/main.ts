@@ -87,8 +87,10 @@ async function start(): Promise<void> {
     return;
   }
   // The page needs no camera, notifications or anything else a permission guards.
-  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
-  session.defaultSession.setPermissionCheckHandler(() => false);
+  // Everything denied but writing to the clipboard (the Copy button of the device address).
+  const allowed = new Set(['clipboard-sanitized-write']);
+  session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) => callback(allowed.has(permission)));
+  session.defaultSession.setPermissionCheckHandler((_wc, permission) => allowed.has(permission));
 
   home = defaultHome();
   ferry = await FerryApp.start({ home });

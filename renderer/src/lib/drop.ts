@@ -24,7 +24,7 @@ export interface PickedEntry {
 export type DropPayload = (FileSystemEntry | File)[];
 
 export function captureDrop(dt: DataTransfer): DropPayload {
-  const items = [...dt.items].filter((i) => i.kind === 'file');
+  const items = [...(dt.items ?? [])].filter((i) => i.kind === 'file');
   if (items.length === 0) return [...dt.files];
   const out: DropPayload = [];
   for (const item of items) {

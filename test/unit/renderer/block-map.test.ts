@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { BLOCK_FAILED, BLOCK_INFLIGHT, BLOCK_PENDING, BLOCK_RETRIED, BLOCK_VERIFIED } from '../../../shared/contract.js';
 import { decodeBase64 } from '../../../renderer/src/lib/live/blocks.js';
-import { drawBlockMap, layoutBlockMap } from '../../../renderer/src/lib/live/draw-block-map.js';
+import { blockMapHeight, drawBlockMap, layoutBlockMap } from '../../../renderer/src/lib/live/draw-block-map.js';
 import { drawSocketLanes, laneScale } from '../../../renderer/src/lib/live/draw-socket-lanes.js';
 import { BLOCK_COLORS, socketColor } from '../../../renderer/src/lib/live/palette.js';
 import { RecordingContext } from './recording-context.js';
@@ -132,5 +132,35 @@ describe('drawSocketLanes', () => {
     expect(b!.alpha).toBeLessThan(1); // a closed socket is dimmed
     expect(b!.points[0]![1]).toBeGreaterThan(30); // and drawn in its own lane
     expect(ctx.rects.filter((r) => r.h === 1)).toHaveLength(3); // every lane has a floor line
+  });
+
+  // Regression: a finished transfer's lanes kept showing their last speed ("34 MiB/s" beside Done).
+  it('ends a closed lane at zero, dimmed, whatever its last sample was', () => {
+    const ctx = new RecordingContext();
+    const history = [10, 80, 100];
+    drawSocketLanes(ctx, [{ id: 1, open: true, color: socketColor(1), history }], { width: 59, height: 30, samples: 60 });
+    const open = ctx.strokes[0]!;
+    ctx.reset();
+    drawSocketLanes(ctx, [{ id: 1, open: false, color: socketColor(1), history }], { width: 59, height: 30, samples: 60 });
+    const closed = ctx.strokes[0]!;
+    // One 30 px lane: zero sits on its floor at y 27, the peak at the top of its band, y 3.
+    expect(open.points.at(-1), 'an open lane ends at its last speed').toEqual([59, 3]);
+    expect(closed.points).toHaveLength(4);
+    expect(closed.points.at(-1), 'a closed lane ends at zero, at the right edge').toEqual([59, 27]);
+    expect(closed.points.slice(0, 3).map((p) => p[1]), 'its history stays, moved left by one').toEqual(open.points.map((p) => p[1]));
+    expect(closed.alpha).toBeLessThan(open.alpha);
+  });
+});
+
+describe('blockMapHeight', () => {
+  it('is as tall as the rows of full-size cells need, between its bounds', () => {
+    expect(blockMapHeight(0, 600)).toBe(28);
+    expect(blockMapHeight(50, 600)).toBe(28); // 42 a row: two rows
+    expect(blockMapHeight(128, 602)).toBe(42); // 43 a row: three rows
+    expect(blockMapHeight(100_000, 600)).toBe(120);
+    expect(blockMapHeight(10, 0)).toBe(28);
+    // And the layout at that height fits every block, in cells of full size while they fit.
+    const h = blockMapHeight(128, 602);
+    expect(layoutBlockMap(128, { width: 602, height: h })).toMatchObject({ cell: 14, perCell: 1 });
   });
 });

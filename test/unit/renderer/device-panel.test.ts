@@ -30,6 +30,9 @@ describe('DevicePanel', () => {
     expect(screen.getByTestId('device-address').textContent).toBe('127.0.0.1:7117');
     expect(screen.getByTestId('shared-folder').textContent).toBe('/home/me/Shared');
     expect(screen.getByTestId('download-folder').textContent).toBe('/home/me/Downloads');
+    // A long path may be cut short on screen; the whole of it is in the tooltip.
+    expect(screen.getByTestId('shared-folder').getAttribute('title')).toBe('/home/me/Shared');
+    expect(screen.getByTestId('download-folder').getAttribute('title')).toBe('/home/me/Downloads');
     await fireEvent.click(screen.getByTestId('copy-address'));
     expect(writeText).toHaveBeenCalledWith('127.0.0.1:7117');
     await waitFor(() => expect(screen.getByText('Copied')).toBeTruthy());

@@ -1,6 +1,7 @@
 /** The peer list: adding by address (checked first), offline reasons, removing after asking. */
 import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { describe, expect, it } from 'vitest';
+import PeerAddForm from '../../../renderer/src/components/PeerAddForm.svelte';
 import PeerList from '../../../renderer/src/components/PeerList.svelte';
 import { AppState } from '../../../renderer/src/lib/state/app-state.svelte.js';
 import { fail } from './fake-bridge.js';
@@ -52,7 +53,13 @@ describe('PeerList', () => {
 
   it('adds an unreachable peer as offline and says why, there and in the list', async () => {
     const error = { code: 'FERRY_ERR_UNREACHABLE' as const, message: 'Nothing answers at 10.9.9.9:7117: is Ferry running there?' };
-    await list({ 'peers.add': () => peer({ id: 'p9', address: '10.9.9.9:7117', name: undefined, online: false, error }) }, []);
+    const { bridge } = await list(
+      {
+        'peers.add': () => peer({ id: 'p9', address: '10.9.9.9:7117', name: undefined, online: false, error }),
+        'peers.check': () => peer({ id: 'p9', address: '10.9.9.9:7117', name: 'Delta', online: true }),
+      },
+      [],
+    );
     await add('10.9.9.9:7117');
     await waitFor(() => expect(screen.getByTestId('peer-add-message').textContent).toContain('offline'));
     expect(screen.getByTestId('peer-add-message').textContent).toContain(error.message);
@@ -61,6 +68,11 @@ describe('PeerList', () => {
     expect(item.textContent).toContain('offline');
     expect(screen.getByTestId('peer-offline-reason').textContent).toContain('Peer not reachable');
     expect(screen.getByTestId('peer-offline-reason').textContent).toContain(error.message);
+    // Asked again once it is up: it comes online, and the reason goes.
+    await fireEvent.click(screen.getByTestId('peer-check'));
+    await waitFor(() => expect(screen.getByTestId('peer-item').dataset.online).toBe('true'));
+    expect(screen.queryByTestId('peer-offline-reason')).toBeNull();
+    expect(bridge.callsOf('peers.check')).toEqual([{ id: 'p9' }]);
   });
 
   it('shows a refusal from the engine with its title', async () => {
@@ -92,5 +104,61 @@ describe('PeerList', () => {
     expect(app.selectedPeerId).toBe('p1');
     expect(select.getAttribute('aria-pressed')).toBe('true');
     expect(bridge.callsOf('browse.list')).toEqual([{ peer: 'p1', path: '' }]);
+  });
+
+  // Regression: "Added Bravo" stayed under the field for good.
+  it('lets the "Added" confirmation go after a while, and at once when typing again', async () => {
+    const bravo = peer({ id: 'p2', address: '10.0.0.3:7117', name: 'Bravo', online: true });
+    const onAdd = () => Promise.resolve(bravo);
+    const view = render(PeerAddForm, { props: { onAdd, okMs: 150 } });
+    await add('10.0.0.3:7117');
+    await waitFor(() => expect(screen.getByTestId('peer-add-message').textContent).toBe('Added Bravo'));
+    expect(screen.getByTestId('peer-add-message').getAttribute('role')).toBe('status');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(screen.getByTestId('peer-add-message').dataset.gone, 'still shown shortly after').toBe('false');
+    // Gone, but it keeps its line (hidden) so that nothing below moves under the pointer.
+    await waitFor(() => expect(screen.getByTestId('peer-add-message').dataset.gone).toBe('true'), { timeout: 1000 });
+    expect(screen.getByTestId('peer-add-message').classList.contains('gone')).toBe(true);
+    expect(screen.getByTestId('peer-add-input').getAttribute('aria-describedby')).toBeNull();
+
+    view.unmount();
+    render(PeerAddForm, { props: { onAdd, okMs: 60_000 } });
+    await add('10.0.0.3:7117');
+    await waitFor(() => expect(screen.getByTestId('peer-add-message').textContent).toBe('Added Bravo'));
+    await fireEvent.input(screen.getByTestId('peer-add-input'), { target: { value: '10.0.0.4:7117' } });
+    expect(screen.queryByTestId('peer-add-message')).toBeNull();
+  });
+
+  it('lets the "Added" confirmation go when the focus moves on from the form', async () => {
+    const { app } = await list({ 'peers.add': () => peer({ id: 'p2', address: '10.0.0.3:7117', name: 'Charlie', online: true }), 'browse.list': () => [] });
+    const input = screen.getByTestId('peer-add-input');
+    input.focus();
+    await add('10.0.0.3:7117');
+    await waitFor(() => expect(screen.getByTestId('peer-add-message').textContent).toBe('Added Charlie'));
+    // Within the form (the Add button) it stays.
+    await fireEvent.focusOut(input, { relatedTarget: screen.getByTestId('peer-add-button') });
+    expect(screen.getByTestId('peer-add-message').dataset.gone).toBe('false');
+    // On to the new peer: it goes, and the list stays where it was for the click to land.
+    const select = screen.getAllByTestId('peer-item')[1]!.querySelector<HTMLButtonElement>('button.select')!;
+    await fireEvent.focusOut(input, { relatedTarget: select });
+    expect(screen.getByTestId('peer-add-message').dataset.gone).toBe('true');
+    await fireEvent.click(select);
+    expect(app.selectedPeerId).toBe('p2');
+    // Typing again removes it for good.
+    await fireEvent.input(input, { target: { value: '1' } });
+    expect(screen.queryByTestId('peer-add-message')).toBeNull();
+  });
+
+  it('keeps an "offline" warning until typing again, wherever the focus goes', async () => {
+    const error = { code: 'FERRY_ERR_UNREACHABLE' as const, message: 'Nothing answers at 10.9.9.9:7117' };
+    render(PeerAddForm, { props: { onAdd: () => Promise.resolve(peer({ id: 'p9', address: '10.9.9.9:7117', name: undefined, online: false, error })), okMs: 20 } });
+    await add('10.9.9.9:7117');
+    await waitFor(() => expect(screen.getByTestId('peer-add-message').textContent).toContain('offline'));
+    await new Promise((r) => setTimeout(r, 100));
+    await fireEvent.focusOut(screen.getByTestId('peer-add-input'), { relatedTarget: document.body });
+    expect(screen.getByTestId('peer-add-message').textContent).toContain('offline');
+    expect(screen.getByTestId('peer-add-message').dataset.gone).toBe('false');
+    await fireEvent.input(screen.getByTestId('peer-add-input'), { target: { value: '10.9.9.9:7118' } });
+    expect(screen.queryByTestId('peer-add-message')).toBeNull();
   });
 });

@@ -59,6 +59,20 @@ export function layoutBlockMap(total: number, size: BlockMapSize): BlockMapLayou
   return { cell, gap, cols, cells: Math.ceil(total / perCell), perCell };
 }
 
+/**
+ * The height the map needs at `width`: rows of the largest cells for `total` blocks, between
+ * `min` and `max`. A 50-block transfer gets two rows, not a mostly empty box; a big one gets
+ * `max`, and smaller cells (layoutBlockMap).
+ */
+export function blockMapHeight(total: number, width: number, opts: { maxCell?: number; min?: number; max?: number } = {}): number {
+  const maxCell = opts.maxCell ?? 14;
+  const min = opts.min ?? 2 * maxCell;
+  const max = Math.max(min, opts.max ?? 120);
+  const cols = Math.floor(Math.max(0, width) / maxCell);
+  if (total <= 0 || cols <= 0) return min;
+  return Math.max(min, Math.min(max, Math.ceil(total / cols) * maxCell));
+}
+
 export function drawBlockMap(ctx: BlockMapContext, data: BlockMapData, size: BlockMapSize): BlockMapStats {
   const { blocks, carriers } = data;
   const total = blocks.length;

@@ -42,20 +42,24 @@ export function drawSocketLanes(ctx: LaneContext, lanes: readonly LaneData[], si
     const top = i * laneHeight;
     const bottom = top + laneHeight - 3;
     const usable = laneHeight - 6;
-    ctx.globalAlpha = lane.open ? 1 : 0.35;
+    const alpha = lane.open ? 1 : 0.35;
     // The lane's floor, so an idle socket still shows as a lane.
     ctx.fillStyle = lane.color;
-    ctx.globalAlpha *= 0.25;
+    ctx.globalAlpha = alpha * 0.25;
     ctx.fillRect(0, bottom, size.width, 1);
-    ctx.globalAlpha = lane.open ? 1 : 0.35;
-    const n = Math.min(lane.history.length, samples);
+    ctx.globalAlpha = alpha;
+    // A closed lane ends at zero: its last measured speed is not its speed now.
+    const history = lane.history;
+    const length = history.length + (lane.open || history.length === 0 ? 0 : 1);
+    const n = Math.min(length, samples);
     if (n === 0) return;
-    const from = lane.history.length - n;
+    const from = length - n;
     const x0 = size.width - (n - 1) * step;
     ctx.strokeStyle = lane.color;
     ctx.beginPath();
     for (let k = 0; k < n; k++) {
-      const y = bottom - (lane.history[from + k]! / max) * usable;
+      const j = from + k;
+      const y = bottom - ((j < history.length ? history[j]! : 0) / max) * usable;
       if (k === 0) ctx.moveTo(x0, y);
       else ctx.lineTo(x0 + k * step, y);
     }
