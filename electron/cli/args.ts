@@ -142,12 +142,20 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
       'Runs until stopped with Ctrl-C. --root, --downloads and --serve-port change the settings.',
     ],
     options: {
-      home: { type: 'string', value: 'DIR', help: 'folder for settings (default: $FERRY_HOME, else the usual config folder)' },
+      home: {
+        type: 'string',
+        value: 'DIR',
+        help: 'folder for settings (default: $FERRY_HOME, else the usual config folder)',
+      },
       port: { type: 'string', value: 'PORT', help: 'port of the UI on 127.0.0.1 (default 0: any free one)' },
       'no-open': { type: 'boolean', help: 'print the address but do not open a browser' },
       root: { type: 'string', value: 'DIR', help: 'the folder to share with peers' },
       downloads: { type: 'string', value: 'DIR', help: 'the folder downloads land in' },
-      'serve-port': { type: 'string', value: 'PORT', help: `port peers connect to (default ${DEFAULT_PORT}; 0 picks a free one)` },
+      'serve-port': {
+        type: 'string',
+        value: 'PORT',
+        help: `port peers connect to (default ${DEFAULT_PORT}; 0 picks a free one)`,
+      },
       help: HELP_OPTION,
     },
     positionals: { min: 0, max: 0, missing: '' },

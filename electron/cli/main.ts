@@ -102,7 +102,13 @@ async function main(argv: string[]): Promise<number> {
         ...(root !== undefined ? { sharedFolder: path.resolve(root) } : {}),
         ...(downloads !== undefined ? { downloadFolder: path.resolve(downloads) } : {}),
         ...(values['serve-port'] !== undefined
-          ? { servePort: intOption(values['serve-port'], 'serve-port', 'ui', { min: 0, max: 65535, default: DEFAULT_PORT }) }
+          ? {
+              servePort: intOption(values['serve-port'], 'serve-port', 'ui', {
+                min: 0,
+                max: 65535,
+                default: DEFAULT_PORT,
+              }),
+            }
           : {}),
       });
     }

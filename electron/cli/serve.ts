@@ -7,6 +7,7 @@ import type { TransferSummary } from '../../shared/events.js';
 import { FerryServer } from '../core/server.js';
 import type { Transfer } from '../core/transfer.js';
 import { err, oneLine, out, Tally } from './output.js';
+import { untilSignal } from './signals.js';
 
 export interface ServeOptions {
   root: string;
@@ -19,17 +20,7 @@ export interface ServeOptions {
 const STOP_GRACE_MS = 3000;
 
 export async function serve(opts: ServeOptions): Promise<number> {
-  // Listen for signals before saying "listening": whoever reads that line may stop us at once.
-  let stopping = false;
-  let stop!: () => void;
-  const stopped = new Promise<void>((resolve) => (stop = resolve));
-  const onSignal = (): void => {
-    if (stopping) process.exit(0); // a second signal while closing means "now"
-    stopping = true;
-    stop();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stopped = untilSignal();
 
   const server = await FerryServer.start({
     root: opts.root,

@@ -16,6 +16,7 @@ import type { StoredSettings } from '../core/app/settings.js';
 import { defaultRendererDir } from '../web/renderer-dir.js';
 import { startWebShell, type WebShell } from '../web/shell.js';
 import { err, oneLine, out } from './output.js';
+import { untilSignal } from './signals.js';
 
 export interface UiOptions {
   home: string;
@@ -35,19 +36,13 @@ const STOP_GRACE_MS = 3000;
 export async function ui(opts: UiOptions): Promise<number> {
   const rendererDir = opts.rendererDir ?? defaultRendererDir();
   if (!fs.existsSync(path.join(rendererDir, 'index.html'))) {
-    throw new FerryError('FERRY_ERR_NOT_FOUND', `the user interface is not built (${path.join(rendererDir, 'index.html')} is missing): run "npm run build" first`);
+    throw new FerryError(
+      'FERRY_ERR_NOT_FOUND',
+      `the user interface is not built (${path.join(rendererDir, 'index.html')} is missing): run "npm run build" first`,
+    );
   }
 
-  let stopping = false;
-  let stop!: () => void;
-  const stopped = new Promise<void>((resolve) => (stop = resolve));
-  const onSignal = (): void => {
-    if (stopping) process.exit(0); // a second signal while closing means "now"
-    stopping = true;
-    stop();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stopped = untilSignal();
 
   const flags: Partial<StoredSettings> = {
     ...(opts.sharedFolder !== undefined ? { sharedFolder: opts.sharedFolder } : {}),

@@ -22,7 +22,7 @@ export function packageRoot(fromUrl: string = import.meta.url): string {
   }
 }
 
-/** dist/renderer, built by `npm run build`. */
+/** dist/renderer, built by `npm run build` (FERRY_RENDERER_DIR points elsewhere, e.g. in tests). */
 export function defaultRendererDir(): string {
-  return path.join(packageRoot(), 'dist', 'renderer');
+  return process.env.FERRY_RENDERER_DIR || path.join(packageRoot(), 'dist', 'renderer');
 }

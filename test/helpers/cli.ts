@@ -53,10 +53,10 @@ export function killAll(): void {
   children.clear();
 }
 
-export function spawnFerry(args: string[], opts: { cwd?: string } = {}): ChildProcess {
+export function spawnFerry(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
   const child = spawn(process.execPath, [FERRY_JS, ...args], {
     cwd: opts.cwd ?? REPO,
-    env: { ...process.env, FERRY_DEBUG: '' },
+    env: { ...process.env, FERRY_DEBUG: '', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);

@@ -92,7 +92,11 @@ function raw(port: number, head: string, connection = 'close'): Promise<RawRespo
     sock.on('data', (c) => {
       chunks.push(c);
       // A successful upgrade keeps the socket open: its headers are all there is to read.
-      if (Buffer.concat(chunks).toString('latin1').startsWith('HTTP/1.1 101') && Buffer.concat(chunks).includes('\r\n\r\n')) done();
+      if (
+        Buffer.concat(chunks).toString('latin1').startsWith('HTTP/1.1 101') &&
+        Buffer.concat(chunks).includes('\r\n\r\n')
+      )
+        done();
     });
     sock.on('end', done);
     sock.on('error', reject);
@@ -143,7 +147,14 @@ describe('the browser shell over HTTP', () => {
   });
 
   it('refuses every request without the token, or with a wrong one (403)', async () => {
-    for (const target of ['/', '/index.html', '/assets/app.js', '/?token=', `/?token=${shell.token.slice(0, -1)}${shell.token.endsWith('A') ? 'B' : 'A'}`, `/?token=${shell.token}x`]) {
+    for (const target of [
+      '/',
+      '/index.html',
+      '/assets/app.js',
+      '/?token=',
+      `/?token=${shell.token.slice(0, -1)}${shell.token.endsWith('A') ? 'B' : 'A'}`,
+      `/?token=${shell.token}x`,
+    ]) {
       const r = await get(target);
       expect(r.status, target).toBe(403);
       expect(r.body).not.toContain('Ferry</body>');
@@ -165,7 +176,13 @@ describe('the browser shell over HTTP', () => {
   });
 
   it('refuses a Host header that is not 127.0.0.1:PORT or localhost:PORT (DNS rebinding), 403', async () => {
-    for (const host of ['evil.example', `evil.example:${shell.port}`, `127.0.0.1:${shell.port + 1}`, '127.0.0.1', `localhost.evil.example:${shell.port}`]) {
+    for (const host of [
+      'evil.example',
+      `evil.example:${shell.port}`,
+      `127.0.0.1:${shell.port + 1}`,
+      '127.0.0.1',
+      `localhost.evil.example:${shell.port}`,
+    ]) {
       const r = await get(withToken('/'), { Host: host });
       expect(r.status, host).toBe(403);
       expect(r.body).not.toContain('Ferry</body>');
@@ -204,7 +221,10 @@ describe('the browser shell over HTTP', () => {
   });
 
   it('answers only GET and HEAD (405)', async () => {
-    const r = await raw(shell.port, `POST ${withToken('/')} HTTP/1.1\r\nHost: 127.0.0.1:${shell.port}\r\nContent-Length: 0`);
+    const r = await raw(
+      shell.port,
+      `POST ${withToken('/')} HTTP/1.1\r\nHost: 127.0.0.1:${shell.port}\r\nContent-Length: 0`,
+    );
     expect(r.status).toBe(405);
     expect(r.headers.allow).toBe('GET, HEAD');
   });
@@ -217,7 +237,9 @@ describe('the WebSocket upgrade', () => {
 
   it('is accepted with the token, our Host and our Origin (101)', async () => {
     expect((await upgrade(wsPath(), {})).status).toBe(101);
-    expect((await upgrade(wsPath(), { Host: `localhost:${shell.port}`, Origin: `http://localhost:${shell.port}` })).status).toBe(101);
+    expect(
+      (await upgrade(wsPath(), { Host: `localhost:${shell.port}`, Origin: `http://localhost:${shell.port}` })).status,
+    ).toBe(101);
     expect((await upgrade(WS_PATH, { Cookie: `ferry_token_${shell.port}=${shell.token}` })).status).toBe(101);
   });
 
@@ -227,7 +249,14 @@ describe('the WebSocket upgrade', () => {
   });
 
   it('is refused from another Origin, or none (403)', async () => {
-    for (const origin of ['http://evil.example', `http://evil.example:${shell.port}`, `https://127.0.0.1:${shell.port}`, `http://127.0.0.1:${shell.port + 1}`, 'null', undefined]) {
+    for (const origin of [
+      'http://evil.example',
+      `http://evil.example:${shell.port}`,
+      `https://127.0.0.1:${shell.port}`,
+      `http://127.0.0.1:${shell.port + 1}`,
+      'null',
+      undefined,
+    ]) {
       expect((await upgrade(wsPath(), { Origin: origin })).status, String(origin)).toBe(403);
     }
   });
@@ -251,7 +280,9 @@ class Page {
   readonly closed: Promise<{ code: number; reason: string }>;
 
   private constructor(readonly ws: WebSocket) {
-    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.closed = new Promise((resolve) =>
+      ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
       const msg = JSON.parse((data as Buffer).toString('utf8')) as ToPage;
@@ -280,7 +311,9 @@ class Page {
   }
 
   static open(target = shell): Promise<Page> {
-    const ws = new WebSocket(`ws://127.0.0.1:${target.port}${WS_PATH}?token=${target.token}`, { origin: `http://127.0.0.1:${target.port}` });
+    const ws = new WebSocket(`ws://127.0.0.1:${target.port}${WS_PATH}?token=${target.token}`, {
+      origin: `http://127.0.0.1:${target.port}`,
+    });
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(new Page(ws)));
       ws.once('error', reject);
@@ -301,7 +334,11 @@ class Page {
     return r.value;
   }
 
-  event<E extends EventName>(name: E, test: (payload: WsEvent<E>['payload']) => boolean = () => true, ms = 15_000): Promise<WsEvent<E>> {
+  event<E extends EventName>(
+    name: E,
+    test: (payload: WsEvent<E>['payload']) => boolean = () => true,
+    ms = 15_000,
+  ): Promise<WsEvent<E>> {
     const match = (e: WsEvent): boolean => e.name === name && test(e.payload as WsEvent<E>['payload']);
     const seen = this.events.find(match);
     if (seen) return Promise.resolve(seen as WsEvent<E>);
@@ -357,7 +394,11 @@ describe('the contract over the WebSocket', () => {
     const bad = [
       page.request('peers.add', { address: 42 }),
       page.request('device.update', { port: 'x' }),
-      page.request('transfers.uploadStreamed', { peer: 'p', to: '', entries: [{ path: 'a', kind: 'file', size: 1, mtime: 0 }] }),
+      page.request('transfers.uploadStreamed', {
+        peer: 'p',
+        to: '',
+        entries: [{ path: 'a', kind: 'file', size: 1, mtime: 0 }],
+      }),
       page.request('fs.readFile', { path: '/etc/passwd' }),
       page.request('__proto__', null),
     ];
@@ -433,7 +474,11 @@ describe('uploads streamed from the page', () => {
     ];
     const started = await page.value<TransferView>('transfers.uploadStreamed', { peer: peer.id, to: 'inbox', entries });
     expect(started.direction).toBe('upload');
-    const end = await page.event('transfer', (v) => v.id === started.id && ['done', 'failed', 'cancelled'].includes(v.state), 30_000);
+    const end = await page.event(
+      'transfer',
+      (v) => v.id === started.id && ['done', 'failed', 'cancelled'].includes(v.state),
+      30_000,
+    );
     expect(end.payload.state, JSON.stringify(end.payload.error)).toBe('done');
     expect(end.payload.bytesDone).toBe(big.length + small.length);
     expect(fs.readFileSync(path.join(peerShare, 'inbox', 'drop', 'big.bin')).equals(big)).toBe(true);
@@ -443,16 +488,24 @@ describe('uploads streamed from the page', () => {
     // The bytes came from the page, in several reads, each for a part of the file the engine named.
     const bigReads = page.reads.filter((r) => r.handle === 7);
     expect(bigReads.length).toBeGreaterThanOrEqual(4);
-    expect(bigReads.reduce((n, r) => n + Math.min(r.length, big.length - r.position), 0)).toBeGreaterThanOrEqual(big.length);
+    expect(bigReads.reduce((n, r) => n + Math.min(r.length, big.length - r.position), 0)).toBeGreaterThanOrEqual(
+      big.length,
+    );
     await page.close();
   });
 
   it('fails the file with FERRY_ERR_IO, naming the reason, when the page cannot read it', async () => {
     const page = await Page.open();
     const peer = await addPeer(page);
-    const entries: StreamedEntry[] = [{ path: 'unreadable.bin', kind: 'file', size: 1000, mtime: Date.now(), handle: 404 }];
+    const entries: StreamedEntry[] = [
+      { path: 'unreadable.bin', kind: 'file', size: 1000, mtime: Date.now(), handle: 404 },
+    ];
     const started = await page.value<TransferView>('transfers.uploadStreamed', { peer: peer.id, to: '', entries });
-    const end = await page.event('transfer', (v) => v.id === started.id && ['done', 'failed', 'cancelled'].includes(v.state), 30_000);
+    const end = await page.event(
+      'transfer',
+      (v) => v.id === started.id && ['done', 'failed', 'cancelled'].includes(v.state),
+      30_000,
+    );
     expect(end.payload.state).toBe('failed');
     expect(end.payload.failures[0]?.error.code).toBe('FERRY_ERR_IO');
     expect(end.payload.failures[0]?.error.message).toContain('no file 404');
@@ -480,7 +533,11 @@ describe('uploads streamed from the page', () => {
     page.answerReads = false;
     const entries: StreamedEntry[] = [{ path: 'frozen.bin', kind: 'file', size: 5000, mtime: Date.now(), handle: 1 }];
     const started = await page.value<TransferView>('transfers.uploadStreamed', { peer: peer.id, to: '', entries });
-    const end = await page.event('transfer', (v) => v.id === started.id && ['done', 'failed', 'cancelled'].includes(v.state), 20_000);
+    const end = await page.event(
+      'transfer',
+      (v) => v.id === started.id && ['done', 'failed', 'cancelled'].includes(v.state),
+      20_000,
+    );
     expect(end.payload.state).toBe('failed');
     expect(end.payload.failures[0]?.error.code).toBe('FERRY_ERR_TIMEOUT');
     await page.close();
@@ -502,12 +559,25 @@ describe('closing the shell', () => {
 
 describe('ferry ui', () => {
   // Which of the two holds depends on whether the renderer has been built in this checkout.
-  const rendererBuilt = fs.existsSync(path.join(REPO, 'dist', 'renderer', 'index.html'));
 
-  it.runIf(rendererBuilt)('prints the UI and server addresses, serves the page, and stops on SIGTERM with 0', async () => {
+  it('prints the UI and server addresses, serves the page, and stops on SIGTERM with 0', async () => {
+    // npm test builds the renderer first; run alone, this says what is missing.
+    expect(
+      fs.existsSync(path.join(REPO, 'dist', 'renderer', 'index.html')),
+      'dist/renderer is not built: run npm run build',
+    ).toBe(true);
     assertBuilt();
     const dir = makeTmp('ferry-ui-');
-    const child = spawnFerry(['ui', '--no-open', '--home', path.join(dir, 'home'), '--root', path.join(dir, 'share'), '--serve-port', '0']);
+    const child = spawnFerry([
+      'ui',
+      '--no-open',
+      '--home',
+      path.join(dir, 'home'),
+      '--root',
+      path.join(dir, 'share'),
+      '--serve-port',
+      '0',
+    ]);
     const result = collect(child, 30_000);
     let out = '';
     child.stdout!.on('data', (s: string) => (out += s));
@@ -519,7 +589,9 @@ describe('ferry ui', () => {
     const page = await fetch(url);
     expect(page.status).toBe(200);
     expect((await fetch(url.replace(/\?token=.*/, ''))).status).toBe(403);
-    const settings = JSON.parse(fs.readFileSync(path.join(dir, 'home', 'settings.json'), 'utf8')) as { sharedFolder: string };
+    const settings = JSON.parse(fs.readFileSync(path.join(dir, 'home', 'settings.json'), 'utf8')) as {
+      sharedFolder: string;
+    };
     expect(settings.sharedFolder).toBe(path.join(dir, 'share'));
     child.kill('SIGTERM');
     const r = await result;
@@ -527,10 +599,15 @@ describe('ferry ui', () => {
     expect(r.stderr).toBe('');
   });
 
-  it.skipIf(rendererBuilt)('says in one line to run "npm run build" when the renderer is not built', async () => {
+  it('says in one line to run "npm run build" when the renderer is not built', async () => {
     assertBuilt();
     const dir = makeTmp('ferry-ui-');
-    const r = await collect(spawnFerry(['ui', '--no-open', '--home', path.join(dir, 'home')]));
+    // A renderer folder with no build in it, as on a clone where only tsc has run.
+    const r = await collect(
+      spawnFerry(['ui', '--no-open', '--home', path.join(dir, 'home')], {
+        env: { FERRY_RENDERER_DIR: path.join(dir, 'no-renderer') },
+      }),
+    );
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.errLines).toHaveLength(1);

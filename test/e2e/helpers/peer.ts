@@ -8,24 +8,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 /** The repository folder: the nearest parent with Ferry's package.json. */
-export const REPO = ((): string => {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    try {
-      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string };
-      if (pkg.name === 'ferry') return dir;
-    } catch {
-      // not here
-    }
-    dir = path.dirname(dir);
-  }
-  throw new Error('cannot find the repository folder');
-})();
+import { FERRY_JS, REPO } from '../../helpers/cli.js';
 
-export const FERRY_JS = path.join(REPO, 'electron', 'cli', 'ferry.js');
+export { FERRY_JS, REPO };
 
 // Peers a crashed or interrupted run did not stop go with the test worker, not after it.
 const running = new Set<ChildProcess>();
@@ -39,7 +26,10 @@ export class LineReader {
   private readonly waiters = new Set<() => void>();
   private closed = false;
 
-  constructor(stream: NodeJS.ReadableStream, private readonly what: string) {
+  constructor(
+    stream: NodeJS.ReadableStream,
+    private readonly what: string,
+  ) {
     stream.setEncoding('utf8');
     stream.on('data', (s: string) => {
       this.text += s;
@@ -138,7 +128,21 @@ export async function startPeer(opts: PeerOptions): Promise<Peer> {
 
   const child = spawn(
     process.execPath,
-    [FERRY_JS, 'ui', '--home', home, '--no-open', '--port', '0', '--root', shared, '--downloads', downloads, '--serve-port', '0'],
+    [
+      FERRY_JS,
+      'ui',
+      '--home',
+      home,
+      '--no-open',
+      '--port',
+      '0',
+      '--root',
+      shared,
+      '--downloads',
+      downloads,
+      '--serve-port',
+      '0',
+    ],
     { cwd: REPO, env: { ...process.env, FERRY_DEBUG: '1', FERRY_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   running.add(child);
