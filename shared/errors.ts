@@ -28,6 +28,10 @@ export const ERROR_CODES = [
   'FERRY_ERR_UNSUPPORTED',
   'FERRY_ERR_BAD_ARGUMENT', // bad input from the local user (CLI flag, API argument)
   'FERRY_ERR_INTERNAL',
+  'FERRY_ERR_NOT_TRUSTED', // the peer is not a trusted device, or lacks the permission asked for
+  'FERRY_ERR_IDENTITY_CHANGED', // a known device presented a different certificate
+  'FERRY_ERR_IDENTITY', // this device's identity (or trust list) is missing, corrupt or unreadable
+  'FERRY_ERR_DECLINED', // the person on the other side declined (an upload, a pairing), or did not answer in time
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -57,6 +61,10 @@ export const WIRE_CODES: Readonly<Record<ErrorCode, number>> = {
   FERRY_ERR_UNSUPPORTED: 21,
   FERRY_ERR_BAD_ARGUMENT: 22,
   FERRY_ERR_INTERNAL: 23,
+  FERRY_ERR_NOT_TRUSTED: 24,
+  FERRY_ERR_IDENTITY_CHANGED: 25,
+  FERRY_ERR_IDENTITY: 26,
+  FERRY_ERR_DECLINED: 27,
 };
 
 const BY_WIRE = new Map<number, ErrorCode>(Object.entries(WIRE_CODES).map(([code, n]) => [n, code as ErrorCode]));

@@ -180,6 +180,10 @@ export const EXAMPLE_MESSAGES: { [K in MessageType]: Extract<Message, { t: K }> 
   done: { t: 'done', xfer: 1 },
   complete: { t: 'complete', xfer: 1 },
   cancel: { t: 'cancel', xfer: 1, code: 20, message: 'The transfer was cancelled' },
+  'pair-commit': { t: 'pair-commit', commitment: 'ab'.repeat(32) },
+  'pair-nonce': { t: 'pair-nonce', nonce: 'cd'.repeat(32) },
+  'pair-reveal': { t: 'pair-reveal', nonce: 'ef'.repeat(32) },
+  'pair-result': { t: 'pair-result', accepted: true },
 };
 
 /** Optional top-level fields per type; every other field of an example is required. */

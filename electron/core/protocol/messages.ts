@@ -5,6 +5,7 @@
  */
 import { FerryError } from '../../../shared/errors.js';
 import type { ConflictPolicy, EntryKind, RemoteEntry } from '../../../shared/types.js';
+import { type PairMessage, validatePairMessage } from '../pairing.js';
 
 export interface OfferEntry {
   /** Relative path with '/' separators, checked by the receiver's path guard. */
@@ -64,7 +65,8 @@ export type Message =
   | { t: 'landed'; xfer: number; files: LandedFile[] }
   | { t: 'done'; xfer: number }
   | { t: 'complete'; xfer: number }
-  | { t: 'cancel'; xfer: number; code: number; message: string; keep?: boolean };
+  | { t: 'cancel'; xfer: number; code: number; message: string; keep?: boolean }
+  | PairMessage;
 
 export type MessageType = Message['t'];
 
@@ -223,6 +225,12 @@ export function validateMessage(m: { t: string } & Record<string, unknown>): Mes
     case 'done':
     case 'complete':
       uint(m, 'xfer');
+      break;
+    case 'pair-commit':
+    case 'pair-nonce':
+    case 'pair-reveal':
+    case 'pair-result':
+      validatePairMessage(m);
       break;
     default:
       bad(`unknown type "${m.t.slice(0, 40)}"`);
