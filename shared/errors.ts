@@ -32,6 +32,7 @@ export const ERROR_CODES = [
   'FERRY_ERR_IDENTITY_CHANGED', // a known device presented a different certificate
   'FERRY_ERR_IDENTITY', // this device's identity (or trust list) is missing, corrupt or unreadable
   'FERRY_ERR_DECLINED', // the person on the other side declined (an upload, a pairing), or did not answer in time
+  'FERRY_ERR_PAIRING', // a pairing exchange broke its rules (a reveal that does not match its commitment)
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -65,6 +66,7 @@ export const WIRE_CODES: Readonly<Record<ErrorCode, number>> = {
   FERRY_ERR_IDENTITY_CHANGED: 25,
   FERRY_ERR_IDENTITY: 26,
   FERRY_ERR_DECLINED: 27,
+  FERRY_ERR_PAIRING: 28,
 };
 
 const BY_WIRE = new Map<number, ErrorCode>(Object.entries(WIRE_CODES).map(([code, n]) => [n, code as ErrorCode]));

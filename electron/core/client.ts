@@ -17,13 +17,30 @@ import { DEFAULT_SOCKETS, MAX_SOCKETS_PER_SESSION } from './protocol/constants.j
 import type { Message } from './protocol/messages.js';
 import { Receiver } from './receiver.js';
 import { type LocalFile, Sender } from './sender.js';
+import {
+  formatDeviceId,
+  type Identity,
+  identityChangedError,
+  type TrustStore,
+  upgradeClientSocket,
+} from './identity/index.js';
+import { PairingInitiator } from './pairing.js';
 import { Session } from './session.js';
+import type { Duplex } from 'node:stream';
 import { Transfer } from './transfer.js';
 import { walkLocal, type WalkResult } from './walk.js';
 
 export interface ConnectOptions extends ConnectionOptions {
   identity?: DeviceIdentity;
   connectTimeoutMs?: number;
+  /**
+   * Encrypt and authenticate: TLS 1.3 with this device's certificate. The peer's certificate is
+   * checked by fingerprint: `expect` (e.g. `--trust DEVICE_ID`) names the only devices this
+   * connection may be with (any other is refused before a byte is sent); otherwise any device may
+   * answer, but files are listed, sent or fetched only when `trust` (or `expect`) holds it, and
+   * pairing is how it gets there. Without `tls` (engine tests only), plain TCP.
+   */
+  tls?: { identity: Identity; trust?: TrustStore; expect?: Buffer[] };
 }
 
 export interface UploadOptions {
@@ -62,7 +79,7 @@ async function dial(
   opts: ConnectOptions,
   identity: DeviceIdentity,
   join?: { session: string; key: string },
-): Promise<{ conn: Connection; hello: HelloReply }> {
+): Promise<{ conn: Connection; hello: HelloReply; peerFingerprint: Buffer | undefined }> {
   const socket = await new Promise<net.Socket>((resolve, reject) => {
     const s = net.connect({ host: addr.host, port: addr.port });
     const timer = setTimeout(() => {
@@ -79,11 +96,25 @@ async function dial(
     });
   });
   socket.setNoDelay(true);
-  const conn = new Connection(socket, opts);
+  let stream: Duplex = socket;
+  let peerFingerprint: Buffer | undefined;
+  if (opts.tls) {
+    const secure = await upgradeClientSocket(socket, opts.tls.identity, {
+      handshakeTimeoutMs: opts.handshakeTimeoutMs,
+    });
+    stream = secure.socket;
+    peerFingerprint = secure.peerFingerprint;
+    const expect = opts.tls.expect;
+    if (expect && expect.length > 0 && !expect.some((fp) => fp.equals(secure.peerFingerprint))) {
+      secure.socket.destroy();
+      throw identityChangedError(formatPeerAddress(addr), expect[0]!, secure.peerFingerprint);
+    }
+  }
+  const conn = new Connection(stream, opts);
   conn.send({
     t: 'hello',
     name: identity.name,
-    device: identity.device,
+    device: opts.tls ? opts.tls.identity.deviceId : identity.device,
     caps: CAPABILITIES,
     ...(join ? { join } : {}),
   });
@@ -93,11 +124,14 @@ async function dial(
     conn.once('close', onClose);
     conn.once('message', (m) => {
       conn.off('close', onClose);
-      if (m.t === 'hello') resolve(m);
-      else reject(new FerryError('FERRY_ERR_PROTOCOL', 'The peer did not answer with a hello'));
+      if (m.t !== 'hello') reject(new FerryError('FERRY_ERR_PROTOCOL', 'The peer did not answer with a hello'));
+      else if (peerFingerprint && m.device !== formatDeviceId(peerFingerprint)) {
+        conn.destroy();
+        reject(new FerryError('FERRY_ERR_PROTOCOL', 'The peer names another device than its certificate proves'));
+      } else resolve(m);
     });
   });
-  return { conn, hello };
+  return { conn, hello, peerFingerprint };
 }
 
 export class FerryClient {
@@ -116,10 +150,15 @@ export class FerryClient {
   static async connect(peer: string | PeerAddress, opts: ConnectOptions = {}): Promise<FerryClient> {
     const addr = typeof peer === 'string' ? parsePeerAddress(peer) : peer;
     const identity = opts.identity ?? defaultIdentity();
-    const { conn, hello } = await dial(addr, opts, identity);
+    const { conn, hello, peerFingerprint } = await dial(addr, opts, identity);
     const session = new Session(
       conn,
-      { name: hello.name, device: hello.device, address: formatPeerAddress(addr) },
+      {
+        name: hello.name,
+        device: hello.device,
+        address: formatPeerAddress(addr),
+        ...(peerFingerprint ? { fingerprint: peerFingerprint } : {}),
+      },
       undefined,
     );
     const join = hello.session && hello.key ? { session: hello.session, key: hello.key } : undefined;
@@ -128,6 +167,55 @@ export class FerryClient {
 
   get peerName(): string {
     return this.session.peer.name;
+  }
+
+  /** The peer's device ID (from its certificate, with TLS). */
+  get peerDeviceId(): string {
+    return this.session.peer.device;
+  }
+
+  /** Whether this side trusts the peer enough to list, send or fetch (always, without TLS). */
+  get peerTrusted(): boolean {
+    const t = this.opts.tls;
+    const fp = this.session.peer.fingerprint;
+    if (!t) return true;
+    if (!fp) return false;
+    return !!t.expect?.some((e) => e.equals(fp)) || !!t.trust?.get(fp);
+  }
+
+  /** Refuse to show or hand files to a device this side has not paired with. */
+  private requireTrusted(): void {
+    if (this.peerTrusted) return;
+    const p = this.session.peer;
+    throw new FerryError(
+      'FERRY_ERR_NOT_TRUSTED',
+      `${p.name} (${p.device}) at ${p.address} is not paired with this device: pair the two devices first (ferry pair ${p.address})`,
+    );
+  }
+
+  /**
+   * Ask the peer to pair (see docs/security.md). Show `code` next to the peer's name and device ID;
+   * the person at the peer compares it and approves. On 'accepted' this side trusts the peer
+   * (with default permissions, in `tls.trust`).
+   */
+  pair(): PairingInitiator {
+    const t = this.opts.tls;
+    const fp = this.session.peer.fingerprint;
+    if (!t || !fp) throw new FerryError('FERRY_ERR_UNSUPPORTED', 'Pairing needs an encrypted connection');
+    const initiator = new PairingInitiator({
+      localFingerprint: t.identity.fingerprint,
+      peerFingerprint: fp,
+      send: (m) => this.session.control.send(m),
+    });
+    this.session.pairing = initiator;
+    initiator.result.then(
+      (outcome) => {
+        if (outcome === 'accepted' && t.trust) t.trust.add({ fingerprint: fp, name: this.session.peer.name });
+      },
+      () => undefined,
+    );
+    initiator.start();
+    return initiator;
   }
 
   /** Open data sockets until the session has `n` (the control connection counts as one). */
@@ -166,6 +254,11 @@ export class FerryClient {
 
   /** List a folder of the peer's share ('' is its root). */
   list(peerPath = '', onPart?: (entries: RemoteEntry[]) => void): Promise<RemoteEntry[]> {
+    try {
+      this.requireTrusted();
+    } catch (err) {
+      return Promise.reject(err as FerryError);
+    }
     const all: RemoteEntry[] = [];
     return this.request<RemoteEntry[]>(
       (req) => this.session.control.send({ t: 'list', req, path: peerPath }),
@@ -207,6 +300,7 @@ export class FerryClient {
     const xfer = this.nextXfer++;
     void (async () => {
       try {
+        this.requireTrusted();
         const { files, skipped } = await manifest();
         transfer.leftOut.push(...skipped);
         await this.ensureSockets(opts.sockets ?? DEFAULT_SOCKETS);
@@ -234,6 +328,7 @@ export class FerryClient {
     const xfer = this.nextXfer++;
     void (async () => {
       try {
+        this.requireTrusted();
         await fs.promises.mkdir(opts.out, { recursive: true });
         const base = await fs.promises.realpath(opts.out);
         await this.ensureSockets(opts.sockets ?? DEFAULT_SOCKETS);

@@ -62,7 +62,7 @@ export const PAIRING_TIMEOUT_GRACE_MS = 15_000;
  * a broken peer), not a malformed message; shared/errors.ts has no pairing code yet, so it is
  * FERRY_ERR_PROTOCOL until a FERRY_ERR_PAIRING exists, and tests import this constant.
  */
-export const PAIRING_MISMATCH_CODE: ErrorCode = 'FERRY_ERR_PROTOCOL';
+export const PAIRING_MISMATCH_CODE: ErrorCode = 'FERRY_ERR_PAIRING';
 
 export type PairMessage =
   | { t: 'pair-commit'; commitment: string }

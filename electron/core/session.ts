@@ -19,6 +19,7 @@ import { Receiver } from './receiver.js';
 import { Sender } from './sender.js';
 import type { TransferHandler, TransferHost } from './session-types.js';
 import { Transfer } from './transfer.js';
+import { PairingInitiator, PairingResponder } from './pairing.js';
 import { walkShared } from './walk.js';
 
 export interface PeerInfo {
@@ -26,6 +27,38 @@ export interface PeerInfo {
   device: string;
   /** host:port as this side sees it. */
   address: string;
+  /** SHA-256 of the certificate the peer presented (TLS sessions only). */
+  fingerprint?: Buffer;
+}
+
+/** What a trusted peer may do (a trusted device's permissions). */
+export interface PeerPermissions {
+  browse: boolean;
+  send: boolean;
+  autoAccept: boolean;
+}
+
+/** An upload from a peer that may not send without asking: the shell shows it and decides. */
+export interface UploadRequest {
+  peer: PeerInfo;
+  /** Paths of the files offered (as the sender named them) and their total size. */
+  files: string[];
+  totalBytes: number;
+}
+
+/**
+ * Who may do what, asked on every request so that revoking trust takes effect at once. Absent
+ * (plain engine tests), everyone may do everything.
+ */
+export interface AccessPolicy {
+  /** The peer's permissions now, or undefined when it is not trusted. */
+  permissions(peer: PeerInfo): PeerPermissions | undefined;
+  /** Ask the person whether to take an upload; resolves false when declined or unanswered. */
+  askUpload(req: UploadRequest): Promise<boolean>;
+  /** A peer asks to pair; the responder runs the exchange, the shell shows the code and decides. */
+  pairing(peer: PeerInfo, responder: PairingResponder): void;
+  /** This device's certificate fingerprint, for pairing. */
+  localFingerprint: Buffer;
 }
 
 /** What a serving session may do: its shared folder and whether peers may write to it. */
@@ -33,6 +66,7 @@ export interface ShareOptions {
   realRoot: string;
   readOnly: boolean;
   maxSockets?: number;
+  access?: AccessPolicy;
 }
 
 export interface SessionEvents {
@@ -51,6 +85,8 @@ export class Session extends EventEmitter<SessionEvents> implements TransferHost
   private closed: FerryError | undefined;
   private isClosed = false;
   private listing: Promise<void> = Promise.resolve();
+  /** The pairing in progress on this session, either side. */
+  pairing: PairingInitiator | PairingResponder | undefined;
 
   constructor(
     readonly control: Connection,
@@ -103,6 +139,7 @@ export class Session extends EventEmitter<SessionEvents> implements TransferHost
   }
 
   private onMessage(m: Message): void {
+    if (m.t.startsWith('pair-')) return this.onPairMessage(m);
     if ('req' in m && m.t !== 'list') {
       this.requests.get(m.req)?.(m);
       return;
@@ -113,17 +150,91 @@ export class Session extends EventEmitter<SessionEvents> implements TransferHost
         h.onMessage(m);
         return;
       }
-      if (m.t === 'offer' && this.share) return this.acceptUpload(m);
-      if (m.t === 'get' && this.share) return this.serveDownload(m.xfer, m.paths);
+      if (m.t === 'offer' && this.share) {
+        const denied = this.denied('send');
+        if (denied) return this.refuseTransfer(m.xfer, denied, !m.last);
+        return this.acceptUpload(m);
+      }
+      if (m.t === 'get' && this.share) {
+        const denied = this.denied('browse');
+        if (denied) return this.refuseTransfer(m.xfer, denied, false);
+        return this.serveDownload(m.xfer, m.paths);
+      }
       return; // late messages for an ended transfer
     }
     if (m.t === 'list' && this.share) {
+      const denied = this.denied('browse');
+      if (denied) {
+        this.control.send({ t: 'fail', req: m.req, code: WIRE_CODES[denied.code], message: denied.message });
+        return;
+      }
       // One listing at a time per session: a peer cannot pile up work by asking many at once.
       const realRoot = this.share.realRoot;
       this.listing = this.listing.then(() => serveList(this.control, realRoot, m.req, m.path));
       return;
     }
     throw new FerryError('FERRY_ERR_PROTOCOL', `Unexpected "${m.t}" message`);
+  }
+
+  /** Why this peer may not do `what` now, or undefined when it may. */
+  private denied(what: 'browse' | 'send'): FerryError | undefined {
+    const access = this.share?.access;
+    if (!access) return undefined;
+    const p = access.permissions(this.peer);
+    const who = `${this.peer.name} (${this.peer.device})`;
+    if (!p) {
+      return new FerryError(
+        'FERRY_ERR_NOT_TRUSTED',
+        `This device has not been paired with ${who}: pair the two devices first`,
+      );
+    }
+    if (!p[what]) {
+      return new FerryError(
+        'FERRY_ERR_NOT_TRUSTED',
+        what === 'browse'
+          ? `${who} may not browse or download from this device`
+          : `${who} may not send files to this device`,
+      );
+    }
+    return undefined;
+  }
+
+  /** Answer a transfer we will not run, and drop the rest of its offer parts. */
+  private refuseTransfer(xfer: number, err: FerryError, moreParts: boolean): void {
+    this.control.send({ t: 'cancel', xfer, code: WIRE_CODES[err.code], message: err.message });
+    if (!moreParts) return;
+    this.register(xfer, {
+      onMessage: (next) => {
+        if (next.t !== 'offer' || next.last) this.unregister(xfer);
+      },
+      onBlock: () => undefined,
+      abort: () => this.unregister(xfer),
+    });
+  }
+
+  private onPairMessage(m: Message): void {
+    const access = this.share?.access;
+    if (
+      !this.pairing ||
+      this.pairing.state === 'accepted' ||
+      this.pairing.state === 'declined' ||
+      this.pairing.state === 'failed'
+    ) {
+      // Only a server with a pairing policy takes a new pairing, and only one at a time per session.
+      if (m.t !== 'pair-commit' || !access || !this.peer.fingerprint) {
+        throw new FerryError('FERRY_ERR_PROTOCOL', `Unexpected "${m.t}": no pairing in progress`);
+      }
+      const responder = new PairingResponder({
+        localFingerprint: access.localFingerprint,
+        peerFingerprint: this.peer.fingerprint,
+        send: (out) => this.control.send(out),
+      });
+      this.pairing = responder;
+      responder.onMessage(m);
+      access.pairing(this.peer, responder);
+      return;
+    }
+    this.pairing.onMessage(m);
   }
 
   private peerLabel(): string {
@@ -166,10 +277,61 @@ export class Session extends EventEmitter<SessionEvents> implements TransferHost
       return;
     }
     const conflict: ConflictPolicy = m.conflict ?? 'rename';
-    const r = new Receiver(this, m.xfer, transfer, { base: share.realRoot, to, conflict });
-    this.register(m.xfer, r);
-    this.emit('transfer', transfer);
-    r.onMessage(m);
+    const start = (parts: Extract<Message, { t: 'offer' }>[]): void => {
+      const r = new Receiver(this, m.xfer, transfer, { base: share.realRoot, to, conflict });
+      this.register(m.xfer, r);
+      this.emit('transfer', transfer);
+      for (const part of parts) r.onMessage(part);
+    };
+    const access = share.access;
+    if (!access || access.permissions(this.peer)?.autoAccept) {
+      start([m]);
+      return;
+    }
+    // Ask the person first, with every file name and the total size: hold the parts until the
+    // last one, then wait for the answer (a cancel from the sender meanwhile ends it).
+    const parts = [m];
+    let cancelled = false;
+    const ask = (): void => {
+      const files = parts.flatMap((p) => p.files.filter((f) => f.kind === 'file'));
+      const req: UploadRequest = {
+        peer: this.peer,
+        files: files.map((f) => f.path),
+        totalBytes: files.reduce((n, f) => n + f.size, 0),
+      };
+      access.askUpload(req).then(
+        (yes) => {
+          this.unregister(m.xfer);
+          if (cancelled || this.isClosed) return;
+          if (yes) start(parts);
+          else
+            refuse(
+              new FerryError(
+                'FERRY_ERR_DECLINED',
+                'The upload was declined on the receiving device, or nobody answered there in time',
+              ),
+            );
+        },
+        () => undefined,
+      );
+    };
+    this.register(m.xfer, {
+      onMessage: (next) => {
+        if (next.t === 'offer') {
+          parts.push(next);
+          if (next.last) ask();
+        } else if (next.t === 'cancel') {
+          cancelled = true;
+          this.unregister(m.xfer);
+        }
+      },
+      onBlock: () => undefined,
+      abort: () => {
+        cancelled = true;
+        this.unregister(m.xfer);
+      },
+    });
+    if (m.last) ask();
   }
 
   private serveDownload(xfer: number, paths: string[]): void {
@@ -218,6 +380,7 @@ export class Session extends EventEmitter<SessionEvents> implements TransferHost
     this.closed = err ?? new FerryError('FERRY_ERR_CONNECTION_LOST', 'The session was closed');
     this.pool.close(this.closed);
     for (const h of [...this.handlers.values()]) h.abort(this.closed);
+    this.pairing?.abort(this.closed);
     this.handlers.clear();
     for (const r of [...this.requests.values()]) {
       r({ t: 'fail', req: 0, code: WIRE_CODES[this.closed.code], message: this.closed.message });

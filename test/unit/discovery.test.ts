@@ -359,14 +359,15 @@ describe('Discovery on one host (loopback multicast)', () => {
     const loud = make(udp, 'LOUD', { announceEveryMs: 50, expireAfterMs: 500 });
     await loud.start();
     await until('the quiet one to hear the loud one', () => (ids(quiet).includes('LOUD') ? true : undefined));
-    await new Promise((r) => setTimeout(r, 200)); // several of LOUD's announcements
     const from = (id: string): number =>
       watcher.received.filter((d) => {
         const p = parseAnnouncement(d.data);
         return p.ok && p.value.device === id;
       }).length;
-    expect(from('LOUD')).toBeGreaterThanOrEqual(3); // the watcher hears the group...
-    expect(from('QUIET')).toBe(0); // ...and nothing from the quiet one, not even a reply to LOUD's query
+    // The watcher hears the group (LOUD's query and two more announcements)...
+    await until('three announcements from the loud one', () => (from('LOUD') >= 3 ? true : undefined));
+    // ...and nothing from the quiet one; nor did it answer LOUD's query (that would be unicast).
+    expect(from('QUIET')).toBe(0);
     expect(quiet.stats.sent).toBe(0);
     expect(ids(loud)).toEqual([]);
   });
