@@ -358,6 +358,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     this.tx = undefined;
     this.joined.clear();
     this.repliedAt.clear();
+    this.warned.clear();
     await Promise.all(closing);
     const gone = [...this.entries.values()];
     this.entries.clear();
