@@ -2,7 +2,8 @@
 import { formatBytes } from '../../shared/format.js';
 import { formatPeerAddress, type PeerAddress } from '../../shared/peer-address.js';
 import type { RemoteEntry } from '../../shared/types.js';
-import { FerryClient } from '../core/client.js';
+import { FerryError } from '../../shared/errors.js';
+import { connect, explainRefusal, type LocalDevice } from './device.js';
 import { err, formatTime, oneLine, out, safeName } from './output.js';
 
 /** Folders first, then by name (code point order, the same on every machine). */
@@ -30,11 +31,23 @@ export function formatListing(entries: RemoteEntry[]): string[] {
   return rows.map((r) => `${r.size.padStart(width)}  ${r.time}  ${r.shown}`);
 }
 
-export async function ls(peer: PeerAddress, peerPath: string, json: boolean): Promise<number> {
-  const client = await FerryClient.connect(peer);
+export interface LsCommand {
+  peer: PeerAddress;
+  path: string;
+  json: boolean;
+  device: LocalDevice;
+  /** `--trust`: the devices the peer may be. */
+  pinned: Buffer[];
+}
+
+export async function ls(cmd: LsCommand): Promise<number> {
+  const { peer, path: peerPath, json } = cmd;
+  const client = await connect(cmd.device, peer, cmd.pinned);
   let entries: RemoteEntry[];
   try {
     entries = await client.list(peerPath);
+  } catch (e) {
+    throw e instanceof FerryError ? explainRefusal(e, client, cmd.device) : e;
   } finally {
     client.close();
   }

@@ -14,11 +14,17 @@ import {
   COMMANDS,
   commandHelp,
   conflictOption,
+  DEFAULT_HOST,
   DEFAULT_PORT,
   DEFAULT_RETRIES,
+  deviceIdArg,
+  deviceIdsOption,
   intOption,
   isCommand,
   mainHelp,
+  onOffOption,
+  pairingModeOption,
+  type ParsedCommand,
   parseCommand,
   peerArg,
   peerPathArg,
@@ -26,9 +32,14 @@ import {
   UsageError,
 } from './args.js';
 import { DEFAULT_SOCKETS, MAX_SOCKETS_PER_SESSION } from '../core/protocol/constants.js';
+import type { Permissions } from '../core/identity/index.js';
+import { openDevice } from './device.js';
+import { id } from './id.js';
 import { ls } from './ls.js';
 import { errorLine } from './output.js';
+import { pair } from './pair.js';
 import { serve } from './serve.js';
+import { checkTrustOptions, trust, type TrustCommand } from './trust.js';
 import { ui } from './ui.js';
 import { exitCodeForSignal, Interrupted, runTransfer } from './transfer.js';
 
@@ -84,19 +95,31 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(commandHelp(first));
     return 0;
   }
+  // This device: --home, else $FERRY_HOME, else the platform's config folder.
+  const home = path.resolve(stringOption(values.home) ?? defaultHome());
   switch (first) {
     case 'serve':
       return serve({
         root: stringOption(values.root) ?? process.cwd(),
-        host: stringOption(values.host) ?? '127.0.0.1',
+        host: stringOption(values.host) ?? DEFAULT_HOST,
         port: intOption(values.port, 'port', 'serve', { min: 0, max: 65535, default: DEFAULT_PORT }),
         readOnly: values['read-only'] === true,
+        home,
+        trust: deviceIdsOption(values.trust, 'serve'),
+        acceptUploads: values['accept-uploads'] === true,
+        pairing: pairingModeOption(values.pairing),
       });
+    case 'id':
+      return id(home);
+    case 'pair':
+      return pair(peerArg(positionals[0]!, 'pair'), await openDevice(home));
+    case 'trust':
+      return trust(trustCommand(home, { values, positionals }));
     case 'ui': {
       const root = stringOption(values.root);
       const downloads = stringOption(values.downloads);
       return ui({
-        home: path.resolve(stringOption(values.home) ?? defaultHome()),
+        home,
         port: intOption(values.port, 'port', 'ui', { min: 0, max: 65535, default: 0 }),
         open: values['no-open'] !== true,
         ...(root !== undefined ? { sharedFolder: path.resolve(root) } : {}),
@@ -112,13 +135,23 @@ async function main(argv: string[]): Promise<number> {
           : {}),
       });
     }
-    case 'ls':
-      return ls(peerArg(positionals[0]!, 'ls'), peerPathArg(positionals[1] ?? ''), values.json === true);
+    case 'ls': {
+      const peer = peerArg(positionals[0]!, 'ls');
+      const pinned = deviceIdsOption(values.trust, 'ls');
+      return ls({
+        peer,
+        path: peerPathArg(positionals[1] ?? ''),
+        json: values.json === true,
+        pinned,
+        device: await openDevice(home),
+      });
+    }
     case 'send':
     case 'get': {
       const peer = peerArg(positionals[0]!, first);
       const common = {
         peer,
+        pinned: deviceIdsOption(values.trust, first),
         conflict: conflictOption(values.conflict, first),
         sockets: intOption(values.sockets, 'sockets', first, {
           min: 1,
@@ -127,6 +160,8 @@ async function main(argv: string[]): Promise<number> {
         }),
         retries: intOption(values.retries, 'retries', first, { min: 0, max: 100, default: DEFAULT_RETRIES }),
       };
+      // Usage is checked before the identity is opened (or made, on a first run).
+      const device = await openDevice(home);
       const to = stringOption(values.to);
       const outDir = stringOption(values.out);
       return first === 'send'
@@ -134,16 +169,56 @@ async function main(argv: string[]): Promise<number> {
             kind: 'send',
             paths: positionals.slice(1),
             ...common,
+            device,
             ...(to !== undefined ? { to: peerPathArg(to) } : {}),
           })
         : runTransfer({
             kind: 'get',
             paths: positionals.slice(1).map(peerPathArg),
             ...common,
+            device,
             ...(outDir ? { out: outDir } : {}),
           });
     }
   }
+}
+
+const TRUST_ACTIONS: Record<string, TrustCommand['action']> = {
+  ls: 'ls',
+  list: 'ls',
+  add: 'add',
+  set: 'set',
+  rm: 'rm',
+  remove: 'rm',
+};
+
+/** `ferry trust ACTION [DEVICE_ID] [options]`, checked: each action takes its own options. */
+function trustCommand(home: string, { values, positionals }: ParsedCommand): TrustCommand {
+  const [word, idText] = positionals;
+  const action = TRUST_ACTIONS[word!];
+  if (!action) throw new UsageError(`"${word}" is not something ferry trust does: use ls, add, set or rm`, 'trust');
+  const given = Object.keys(values).filter((k) => k !== 'home' && values[k] !== undefined);
+  checkTrustOptions(action, given);
+  if (action === 'ls') {
+    if (idText !== undefined) throw new UsageError(`unexpected argument "${idText}"`, 'trust');
+    return { action, home, json: values.json === true };
+  }
+  if (idText === undefined)
+    throw new UsageError(`say which device to ${action}: ferry trust ${action} DEVICE_ID`, 'trust');
+  const fingerprint = deviceIdArg(idText, 'trust');
+  if (action === 'rm') return { action, home, fingerprint };
+  const permissions: Partial<Permissions> = {};
+  const browse = onOffOption(values.browse, 'browse', 'trust');
+  const send = onOffOption(values.send, 'send', 'trust');
+  const autoAccept = onOffOption(values['auto-accept'], 'auto-accept', 'trust');
+  if (browse !== undefined) permissions.browse = browse;
+  if (send !== undefined) permissions.send = send;
+  if (autoAccept !== undefined) permissions.autoAccept = autoAccept;
+  const name = stringOption(values.name);
+  if (action === 'set' && name === undefined && Object.keys(permissions).length === 0) {
+    throw new UsageError('say what to change: --name, --browse, --send or --auto-accept', 'trust');
+  }
+  return { action, home, fingerprint, permissions, ...(name !== undefined ? { name } : {}) };
 }
 
 /** The exit code for an error, after printing its one line. */
@@ -155,7 +230,7 @@ function report(err: unknown): number {
   }
   if (err instanceof UsageError) {
     const hint = err.command ? `; see "ferry help ${err.command}"` : '';
-    errorLine(`${err.message}${hint}`);
+    errorLine(`${err.message.replace(/\.$/, '')}${hint}`);
     return EXIT_USAGE;
   }
   if (err instanceof FerryError) {

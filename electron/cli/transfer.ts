@@ -10,9 +10,10 @@ import { type ErrorCode, FerryError } from '../../shared/errors.js';
 import type { TransferSummary } from '../../shared/events.js';
 import { formatPeerAddress, type PeerAddress } from '../../shared/peer-address.js';
 import type { ConflictPolicy } from '../../shared/types.js';
-import { FerryClient } from '../core/client.js';
+import type { FerryClient } from '../core/client.js';
 import { fsError } from '../core/fs-guard.js';
 import type { Transfer } from '../core/transfer.js';
+import { connect, explainRefusal, type LocalDevice } from './device.js';
 import { err, oneLine, out, Tally, transferSummaryLine } from './output.js';
 import { ProgressBar } from './progress.js';
 
@@ -28,6 +29,9 @@ export interface TransferCommand {
   conflict: ConflictPolicy;
   sockets: number;
   retries: number;
+  device: LocalDevice;
+  /** `--trust`: the devices the peer may be. */
+  pinned: Buffer[];
 }
 
 /** The user stopped the command (SIGINT or SIGTERM); main prints `ferry: cancelled`. */
@@ -59,14 +63,15 @@ export async function runTransfer(cmd: TransferCommand): Promise<number> {
   try {
     if (cmd.kind === 'send') await checkLocalPaths(cmd.paths);
     // The first connection is not retried: a peer that is not there at all is a plain error.
-    let client: FerryClient | undefined = await interrupt.race(FerryClient.connect(cmd.peer));
+    const dial = (): Promise<FerryClient> => connect(cmd.device, cmd.peer, cmd.pinned);
+    let client: FerryClient | undefined = await interrupt.race(dial());
     const tally = new Tally();
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       let summary: TransferSummary | undefined;
       let failure: FerryError | undefined;
       try {
-        client ??= await interrupt.race(FerryClient.connect(cmd.peer));
+        client ??= await interrupt.race(dial());
         const t = start(client, cmd);
         tally.attach(t);
         const bar = ProgressBar.forTransfer(t, t.info.label);
@@ -74,7 +79,9 @@ export async function runTransfer(cmd: TransferCommand): Promise<number> {
         summary = await t.done();
         interrupt.current = undefined;
         bar?.clear();
-        if (summary.error) failure = new FerryError(summary.error.code, summary.error.message);
+        if (summary.error) {
+          failure = explainRefusal(new FerryError(summary.error.code, summary.error.message), client, cmd.device);
+        }
       } catch (e) {
         if (e instanceof Interrupted) throw e;
         failure = e instanceof FerryError ? e : new FerryError('FERRY_ERR_INTERNAL', String(e), { cause: e });

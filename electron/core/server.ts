@@ -27,7 +27,7 @@ import type { Transfer } from './transfer.js';
 export interface ServerOptions extends ConnectionOptions {
   /** The shared folder. */
   root: string;
-  /** Default 127.0.0.1: connections are not yet encrypted or authenticated. */
+  /** Default 127.0.0.1 (the shells pass 0.0.0.0: with `tls`, every peer is authenticated). */
   host?: string;
   /** Default 0: any free port (read it back from address()). */
   port?: number;
@@ -127,8 +127,8 @@ export class FerryServer extends EventEmitter<ServerEvents> {
       s.server.listen(opts.port ?? 0, host, () => resolve());
     });
     s.server.on('error', () => undefined);
-    if (!isLoopback(host)) {
-      // Warned once listening; listeners attach after start() resolves, so defer.
+    if (!opts.tls && !isLoopback(host)) {
+      // Plain TCP (engine tests) beyond loopback: warned once listening; listeners attach after start() resolves, so defer.
       setImmediate(() =>
         s.emit(
           'warning',

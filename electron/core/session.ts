@@ -230,8 +230,10 @@ export class Session extends EventEmitter<SessionEvents> implements TransferHost
         send: (out) => this.control.send(out),
       });
       this.pairing = responder;
-      responder.onMessage(m);
+      // The shell first (it may decline at once), then the commit: no code for a pairing nobody takes.
       access.pairing(this.peer, responder);
+      if (!responder.ended) responder.onMessage(m);
+      else this.control.send({ t: 'pair-result', accepted: false });
       return;
     }
     this.pairing.onMessage(m);

@@ -3,11 +3,16 @@
  * `node electron/cli/ferry.js ...` from the repository folder. `npm run build` must have run
  * (`npm test` builds first). Also a small TCP proxy that can cut every connection or stop
  * forwarding one way, for the retry and cancel tests.
+ *
+ * Every ferry started here has a home of its own unless the test gives one (--home or
+ * FERRY_HOME): a test never reads or writes the identity of the user running it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 /** The repository folder: the nearest parent with Ferry's package.json (works from src and dist). */
@@ -53,11 +58,33 @@ export function killAll(): void {
   children.clear();
 }
 
-export function spawnFerry(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
+let fallbackHome: string | undefined;
+
+/**
+ * The FERRY_HOME of a ferry started without one: one folder per test file, made on first use
+ * and removed when the test process exits.
+ */
+export function defaultTestHome(): string {
+  if (!fallbackHome) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-cli-home-'));
+    fallbackHome = dir;
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  }
+  return fallbackHome;
+}
+
+export interface SpawnOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** 'pipe' to write to the command's stdin (never a terminal); default: none (/dev/null). */
+  stdin?: 'pipe' | 'ignore';
+}
+
+export function spawnFerry(args: string[], opts: SpawnOptions = {}): ChildProcess {
   const child = spawn(process.execPath, [FERRY_JS, ...args], {
     cwd: opts.cwd ?? REPO,
-    env: { ...process.env, FERRY_DEBUG: '', ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, FERRY_DEBUG: '', FERRY_HOME: defaultTestHome(), ...opts.env },
+    stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'],
   });
   children.add(child);
   child.once('exit', () => children.delete(child));
@@ -87,15 +114,29 @@ export function collect(child: ChildProcess, timeoutMs = 20_000): Promise<CliRes
 }
 
 /** Run `ferry ARGS...` to the end. */
-export function runFerry(args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runFerry(
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CliResult> {
   return collect(spawnFerry(args, opts), opts.timeoutMs);
+}
+
+/** `ferry id --home HOME`: the device ID of that home (made on first use). */
+export async function ferryId(home: string): Promise<string> {
+  const r = await runFerry(['id', '--home', home]);
+  if (r.code !== 0 || r.outLines.length !== 1) throw new Error(`ferry id failed: ${r.stderr}`);
+  return r.outLines[0]!;
 }
 
 export interface ServeProcess {
   child: ChildProcess;
   port: number;
+  /** The address in the `listening on HOST:PORT` line (0.0.0.0 by default). */
+  host: string;
   /** `127.0.0.1:PORT`, as the CLI takes a peer. */
   address: string;
+  /** The command's stdin, when started with `stdin: 'pipe'`. */
+  stdin: Writable | null;
   /** Everything it printed on stderr so far. */
   stderr(): string;
   /** Resolves with the first stderr line matching `re` (waiting for it if need be). */
@@ -105,8 +146,8 @@ export interface ServeProcess {
 }
 
 /** Start `ferry serve ARGS...` and wait for its `listening on HOST:PORT` line. */
-export async function startServe(args: string[]): Promise<ServeProcess> {
-  const child = spawnFerry(['serve', ...args]);
+export async function startServe(args: string[], opts: SpawnOptions = {}): Promise<ServeProcess> {
+  const child = spawnFerry(['serve', ...args], opts);
   let stdout = '';
   let stderr = '';
   const waiters = new Set<() => void>();
@@ -150,7 +191,9 @@ export async function startServe(args: string[]): Promise<ServeProcess> {
   return {
     child,
     port,
+    host: listening[1]!,
     address: `127.0.0.1:${port}`,
+    stdin: child.stdin,
     stderr: () => stderr,
     waitForStderr: (re, timeoutMs) =>
       until(() => lines(stderr).find((l) => re.test(l)), `stderr line matching ${String(re)}`, timeoutMs),

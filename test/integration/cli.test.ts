@@ -2,6 +2,10 @@
  * The `ferry` command, run for real: the compiled CLI in separate processes, a `ferry serve`
  * child on a free port, real files in temporary folders. What is checked is what a person
  * sees: exit codes, the lines on stdout and stderr, and the bytes and times on disk.
+ *
+ * Every connection is TLS: the server and the client are two devices (two homes) that trust
+ * each other by ID (`--trust`, with what `ferry id` printed on the other). Pairing, refusals
+ * and the trusted devices list are in cli-trust.test.ts.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -11,6 +15,7 @@ import {
   assertBuilt,
   closedPort,
   collect,
+  ferryId,
   killAll,
   REPO,
   runFerry,
@@ -62,6 +67,8 @@ function allNames(dir: string): string[] {
 }
 
 const UNICODE_NAME = 'ünïcødé ✓ 写真.txt';
+/** A well-formed device ID (Syncthing's documentation example, check characters included). */
+const SOME_ID = 'P56IOI7-MZJNU2Y-IQGDREY-DM2MGTI-MGL3BXN-PQ6W5BM-TBBZ4TJ-XZWICQ2';
 
 /**
  * The folder a person would send: nested folders, an empty one, a name with spaces, a unicode
@@ -93,7 +100,29 @@ function makePhotos(parent: string): string {
   return photos;
 }
 
-beforeAll(() => assertBuilt());
+/** Options of the serving device: its home, the client trusted, uploads accepted without asking. */
+let serveArgs: string[] = [];
+/** Options of the client device: its home, and the server pinned. */
+let clientArgs: string[] = [];
+
+beforeAll(async () => {
+  assertBuilt();
+  const serverHome = path.join(makeTmp('ferry-cli-server-home-'), 'home');
+  const clientHome = path.join(makeTmp('ferry-cli-client-home-'), 'home');
+  const [serverId, clientId] = await Promise.all([ferryId(serverHome), ferryId(clientHome)]);
+  serveArgs = ['--home', serverHome, '--trust', clientId, '--accept-uploads'];
+  clientArgs = ['--home', clientHome, '--trust', serverId];
+});
+
+/** `ferry ARGS...` as the client device. */
+function client(args: string[], opts: { cwd?: string } = {}): Promise<CliResult> {
+  return runFerry([...args, ...clientArgs], opts);
+}
+
+/** `ferry serve ARGS...` as the serving device. */
+function serve(args: string[]): Promise<ServeProcess> {
+  return startServe([...args, ...serveArgs]);
+}
 // Whatever a failed test left running (servers started in beforeAll live across tests).
 afterAll(() => killAll());
 
@@ -106,7 +135,8 @@ describe('ferry help and usage errors', () => {
       runFerry(['--version']),
     ]);
     expect(top.code).toBe(0);
-    for (const cmd of ['serve', 'ls', 'send', 'get']) expect(top.stdout).toMatch(new RegExp(`^  ${cmd} `, 'm'));
+    for (const cmd of ['serve', 'ls', 'send', 'get', 'pair', 'id', 'trust'])
+      expect(top.stdout).toMatch(new RegExp(`^  ${cmd} `, 'm'));
     expect(helpSend.code).toBe(0);
     expect(helpSend.stdout).toMatch(/^Usage: ferry send PEER PATH\.\.\./);
     expect(helpSend.stdout).toContain('--conflict');
@@ -133,6 +163,17 @@ describe('ferry help and usage errors', () => {
       [['send', '127.0.0.1:7117', 'x', '--retries', 'many'], 'send'],
       [['serve', '--port', '70000'], 'serve'],
       [['serve', 'extra'], 'serve'],
+      [['serve', '--pairing', 'always'], 'serve'],
+      [['serve', '--trust', 'not-a-device-id'], 'serve'],
+      [['ls', '127.0.0.1:7117', '--trust', SOME_ID.replace('P56', 'P57')], 'ls'], // a typo: the check fails
+      [['pair'], 'pair'],
+      [['id', 'extra'], 'id'],
+      [['trust'], 'trust'],
+      [['trust', 'frob'], 'trust'],
+      [['trust', 'rm'], 'trust'],
+      [['trust', 'set', SOME_ID], 'trust'],
+      [['trust', 'set', SOME_ID, '--browse', 'maybe'], 'trust'],
+      [['trust', 'ls', '--browse', 'on'], 'trust'],
     ];
     const results = await Promise.all(cases.map(([args]) => runFerry(args)));
     results.forEach((r, i) => {
@@ -155,20 +196,21 @@ describe('ferry serve, ls, send and get against a live server', () => {
   beforeAll(async () => {
     root = makeTmp('ferry-cli-root-');
     work = makeTmp('ferry-cli-work-');
-    server = await startServe(['--root', root, '--port', '0']);
+    server = await serve(['--root', root, '--port', '0']);
   });
   afterAll(async () => {
     if (server) expect(await server.stop('SIGTERM')).toEqual({ code: 0, signal: null });
   });
 
-  it('prints exactly "listening on 127.0.0.1:PORT" and nothing else on stdout', () => {
+  it('prints exactly "listening on 0.0.0.0:PORT" (all interfaces: connections are authenticated)', () => {
     expect(server.port).toBeGreaterThan(0);
+    expect(server.host).toBe('0.0.0.0');
     expect(server.address).toBe(`127.0.0.1:${server.port}`);
   });
 
   it('send lands a folder bit-identical with mtimes under ROOT/<name>; ls and get bring it back', async () => {
     const photos = makePhotos(work);
-    const sent = await runFerry(['send', server.address, photos]);
+    const sent = await client(['send', server.address, photos]);
     expect(sent.code, sent.stderr).toBe(0);
     expect(sent.stderr).toBe('');
     expect(sent.outLines).toHaveLength(1);
@@ -181,12 +223,12 @@ describe('ferry serve, ls, send and get against a live server', () => {
     expect(await server.waitForStderr(/^received 4 files \(3\.0 MiB\) from 127\.0\.0\.1:\d+$/)).toBeTruthy();
 
     // Sending the same folder again moves nothing: every file is identical.
-    const again = await runFerry(['send', server.address, photos]);
+    const again = await client(['send', server.address, photos]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.outLines[0]).toMatch(/^sent 0 files \(0 B\) to .*; 4 skipped \(identical\)$/);
 
     // ls: folders first, then files by name; sizes, local times, `/` after folders.
-    const list = await runFerry(['ls', server.address, 'photos']);
+    const list = await client(['ls', server.address, 'photos']);
     expect(list.code, list.stderr).toBe(0);
     const rows = list.outLines.map((l) =>
       /^ *(\S+(?: \S+)?) {2}(\d{4}-\d\d-\d\d \d\d:\d\d) {2}(.+)$/.exec(l)?.slice(1),
@@ -200,10 +242,10 @@ describe('ferry serve, ls, send and get against a live server', () => {
       [bytes('with space.txt'), mtime('with space.txt'), 'with space.txt'],
       [bytes(UNICODE_NAME), mtime(UNICODE_NAME), UNICODE_NAME],
     ]);
-    const top = await runFerry(['ls', server.address]);
+    const top = await client(['ls', server.address]);
     expect(top.outLines).toEqual([`-  ${mtime('')}  photos/`]);
 
-    const json = await runFerry(['ls', server.address, 'photos/', '--json']);
+    const json = await client(['ls', server.address, 'photos/', '--json']);
     expect(json.code, json.stderr).toBe(0);
     const entries = JSON.parse(json.stdout) as { name: string; kind: string; size: number; mtime: number }[];
     expect(entries.map((e) => [e.name, e.kind])).toEqual([
@@ -219,20 +261,20 @@ describe('ferry serve, ls, send and get against a live server', () => {
 
     // get a single file, and a whole folder, into --out.
     const outFile = makeTmp('ferry-cli-out-');
-    const gotFile = await runFerry(['get', server.address, 'photos/big.bin', '--out', outFile]);
+    const gotFile = await client(['get', server.address, 'photos/big.bin', '--out', outFile]);
     expect(gotFile.code, gotFile.stderr).toBe(0);
     expect(gotFile.outLines[0]).toMatch(new RegExp(`^received 1 file \\(3\\.0 MiB\\) from ${server.address} in `));
     expect(readTree(outFile)).toEqual({ 'big.bin': readTree(photos)['big.bin'] });
 
     const outDir = makeTmp('ferry-cli-out-');
-    const gotDir = await runFerry(['get', server.address, 'photos', '--out', outDir]);
+    const gotDir = await client(['get', server.address, 'photos', '--out', outDir]);
     expect(gotDir.code, gotDir.stderr).toBe(0);
     expect(readTree(path.join(outDir, 'photos'))).toEqual(readTree(photos));
     expect(fs.readdirSync(outDir)).toEqual(['photos']);
 
     // --out defaults to the current folder.
     const cwd = makeTmp('ferry-cli-cwd-');
-    const gotHere = await runFerry(['get', server.address, `photos/${UNICODE_NAME}`], { cwd });
+    const gotHere = await client(['get', server.address, `photos/${UNICODE_NAME}`], { cwd });
     expect(gotHere.code, gotHere.stderr).toBe(0);
     expect(readTree(cwd)).toEqual({ [UNICODE_NAME]: readTree(photos)[UNICODE_NAME] });
   });
@@ -240,7 +282,7 @@ describe('ferry serve, ls, send and get against a live server', () => {
   it('send --to DIR lands inside that folder of the share', async () => {
     const file = path.join(makeTmp('ferry-cli-src-'), 'note.txt');
     fs.writeFileSync(file, 'to a sub-folder\n');
-    const r = await runFerry(['send', server.address, file, '--to', 'inbox/today']);
+    const r = await client(['send', server.address, file, '--to', 'inbox/today']);
     expect(r.code, r.stderr).toBe(0);
     expect(fs.readFileSync(path.join(root, 'inbox', 'today', 'note.txt'), 'utf8')).toBe('to a sub-folder\n');
   });
@@ -253,11 +295,11 @@ describe('ferry serve, ls, send and get against a live server', () => {
     const escape = `ferry-cli-escape-${randomUUID()}`;
     const before = readTree(root);
     const [dotdot, absolute, toOutside, toAbsolute, lsOutside] = await Promise.all([
-      runFerry(['get', server.address, '../../etc/passwd', '--out', out]),
-      runFerry(['get', server.address, '/etc/passwd', '--out', out]),
-      runFerry(['send', server.address, file, '--to', `../${escape}`]),
-      runFerry(['send', server.address, file, '--to', path.join(parent, escape)]),
-      runFerry(['ls', server.address, '../..']),
+      client(['get', server.address, '../../etc/passwd', '--out', out]),
+      client(['get', server.address, '/etc/passwd', '--out', out]),
+      client(['send', server.address, file, '--to', `../${escape}`]),
+      client(['send', server.address, file, '--to', path.join(parent, escape)]),
+      client(['ls', server.address, '../..']),
     ]);
     for (const r of [dotdot, absolute, toOutside, toAbsolute, lsOutside]) {
       expect(r.code).toBe(1);
@@ -270,7 +312,7 @@ describe('ferry serve, ls, send and get against a live server', () => {
   });
 
   it('a missing local file fails before connecting, with one line', async () => {
-    const r = await runFerry(['send', server.address, path.join(work, 'no-such-file')]);
+    const r = await client(['send', server.address, path.join(work, 'no-such-file')]);
     expect(r.code).toBe(1);
     expectOneErrorLine(r);
   });
@@ -282,9 +324,9 @@ describe('ferry against peers that are not there or refuse', () => {
     const file = path.join(makeTmp('ferry-cli-src-'), 'a.txt');
     fs.writeFileSync(file, 'a');
     const [list, send, get] = await Promise.all([
-      runFerry(['ls', `127.0.0.1:${port}`]),
-      runFerry(['send', `127.0.0.1:${port}`, file]),
-      runFerry(['get', `127.0.0.1:${port}`, 'a.txt', '--out', makeTmp('ferry-cli-out-')]),
+      client(['ls', `127.0.0.1:${port}`]),
+      client(['send', `127.0.0.1:${port}`, file]),
+      client(['get', `127.0.0.1:${port}`, 'a.txt', '--out', makeTmp('ferry-cli-out-')]),
     ]);
     for (const r of [list, send, get]) {
       expect(r.code).toBe(1);
@@ -295,18 +337,18 @@ describe('ferry against peers that are not there or refuse', () => {
   it('--read-only refuses a send with one line and keeps the folder unchanged', async () => {
     const root = makeTmp('ferry-cli-ro-');
     fs.writeFileSync(path.join(root, 'shared.txt'), 'read me');
-    const server = await startServe(['--root', root, '--port', '0', '--read-only']);
+    const server = await serve(['--root', root, '--port', '0', '--read-only']);
     try {
       const file = path.join(makeTmp('ferry-cli-src-'), 'upload.txt');
       fs.writeFileSync(file, 'not welcome');
-      const r = await runFerry(['send', server.address, file]);
+      const r = await client(['send', server.address, file]);
       expect(r.code).toBe(1);
       expectOneErrorLine(r);
       expect(allNames(root)).toEqual(['shared.txt']);
       expect(await server.waitForStderr(/^upload from 127\.0\.0\.1:\d+ failed: /)).toBeTruthy();
       // Reading still works.
       const out = makeTmp('ferry-cli-out-');
-      const got = await runFerry(['get', server.address, 'shared.txt', '--out', out]);
+      const got = await client(['get', server.address, 'shared.txt', '--out', out]);
       expect(got.code, got.stderr).toBe(0);
       expect(fs.readFileSync(path.join(out, 'shared.txt'), 'utf8')).toBe('read me');
     } finally {
@@ -316,8 +358,8 @@ describe('ferry against peers that are not there or refuse', () => {
 
   it('SIGTERM and SIGINT stop serve cleanly with exit 0', async () => {
     const [a, b] = await Promise.all([
-      startServe(['--root', makeTmp('ferry-cli-stop-'), '--port', '0']),
-      startServe(['--root', makeTmp('ferry-cli-stop-'), '--port', '0']),
+      serve(['--root', makeTmp('ferry-cli-stop-'), '--port', '0']),
+      serve(['--root', makeTmp('ferry-cli-stop-'), '--port', '0']),
     ]);
     const [ra, rb] = await Promise.all([a.stop('SIGTERM'), b.stop('SIGINT')]);
     expect(ra).toEqual({ code: 0, signal: null });
@@ -334,7 +376,7 @@ describe('ferry against peers that are not there or refuse', () => {
 describe('ferry send and get when the network fails', () => {
   it('connection dropped mid-transfer: send retries and resumes, sending only the missing blocks', async () => {
     const root = makeTmp('ferry-cli-retry-');
-    const server = await startServe(['--root', root, '--port', '0']);
+    const server = await serve(['--root', root, '--port', '0']);
     const size = 12 * MiB;
     const src = path.join(makeTmp('ferry-cli-src-'), 'large.bin');
     fs.writeFileSync(src, randomBytes(size));
@@ -342,7 +384,7 @@ describe('ferry send and get when the network fails', () => {
     // drop every connection: what the server holds is journaled and must not cross again.
     const proxy = await startFaultProxy(server.port, { stallUpAfter: 6 * MiB });
     try {
-      const result = runFerry(['send', proxy.address, src]);
+      const result = client(['send', proxy.address, src]);
       await waitUntil(() => fileSize(path.join(root, '.large.bin.ferrypart')) >= 4 * MiB);
       await new Promise((r) => setTimeout(r, 200)); // the writes already under way complete
       const beforeCut = proxy.bytesUp();
@@ -365,11 +407,11 @@ describe('ferry send and get when the network fails', () => {
   it('SIGINT during get cancels: `ferry: cancelled`, exit 130, partial files discarded', async () => {
     const root = makeTmp('ferry-cli-cancel-');
     fs.writeFileSync(path.join(root, 'large.bin'), randomBytes(16 * MiB));
-    const server = await startServe(['--root', root, '--port', '0']);
+    const server = await serve(['--root', root, '--port', '0']);
     const proxy = await startFaultProxy(server.port, { stallDownAfter: 4 * MiB });
     const out = makeTmp('ferry-cli-out-');
     try {
-      const child = spawnFerry(['get', proxy.address, 'large.bin', '--out', out, '--retries', '0']);
+      const child = spawnFerry(['get', proxy.address, 'large.bin', '--out', out, '--retries', '0', ...clientArgs]);
       const result = collect(child);
       // Wait until blocks have been written to the hidden partial file, then press Ctrl-C.
       await waitUntil(() => fs.readdirSync(out).some((n) => n.endsWith('.ferrypart')));
