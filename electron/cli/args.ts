@@ -132,6 +132,11 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
         type: 'boolean',
         help: 'accept every upload from a trusted peer without asking (for servers without a terminal)',
       },
+      announce: {
+        type: 'string',
+        value: 'on|off',
+        help: 'announce this device on the local network by UDP multicast so peers find it (default on)',
+      },
       pairing: {
         type: 'string',
         value: 'MODE',

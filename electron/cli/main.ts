@@ -108,6 +108,7 @@ async function main(argv: string[]): Promise<number> {
         trust: deviceIdsOption(values.trust, 'serve'),
         acceptUploads: values['accept-uploads'] === true,
         pairing: pairingModeOption(values.pairing),
+        announce: onOffOption(values.announce, 'announce', 'serve') ?? true,
       });
     case 'id':
       return id(home);

@@ -27,6 +27,8 @@ import { describePeer, type LocalDevice, openDevice } from './device.js';
 import { err, oneLine, out, plural, safeName, Tally } from './output.js';
 import { type Answer, Prompter } from './prompt.js';
 import { untilSignal } from './signals.js';
+import { Discovery } from '../core/discovery.js';
+import { PROTOCOL_VERSION } from '../core/protocol/constants.js';
 
 export interface ServeOptions {
   root: string;
@@ -41,6 +43,8 @@ export interface ServeOptions {
   pairing: PairingMode;
   /** Whether a person can answer on stdin (default: process.stdin.isTTY). */
   interactive?: boolean;
+  /** Announce this device on the LAN (discovery.ts); peers find it without typing an address. */
+  announce?: boolean;
 }
 
 /** How long a stop may take before the process leaves anyway (connections get 200 ms to say why). */
@@ -89,7 +93,23 @@ export async function serve(opts: ServeOptions): Promise<number> {
   const reach = reachableAddresses(addr.host, addr.port);
   if (reach.length > 0) err(`peers on the network connect to ${reach.join(' or ')}`);
 
+  // A hint for peers on the LAN; failing to announce (no multicast here) does not stop serving.
+  const discovery = new Discovery({
+    port: addr.port,
+    name: dev.name,
+    deviceId: dev.identity.deviceId,
+    protocolVersion: PROTOCOL_VERSION,
+    enabled: opts.announce !== false,
+  });
+  discovery.on('warning', (text) => err(`warning: ${oneLine(text)}`));
+  await discovery
+    .start()
+    .catch((e: unknown) =>
+      err(`warning: not announcing on the network (${oneLine(String((e as Error).message ?? e))})`),
+    );
+
   await stopped;
+  await discovery.stop().catch(() => undefined);
   prompter.close();
   const timeout = new Promise<void>((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref());
   await Promise.race([server.close(), timeout]);
