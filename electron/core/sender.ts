@@ -12,7 +12,14 @@ import { fsError } from './fs-guard.js';
 import { blockDigestInto, fileDigest } from './hash.js';
 import type { Connection } from './protocol/connection.js';
 import { BufferPool } from './buffer-pool.js';
-import { MAX_BLOCK_RETRIES, MIN_BLOCK_SIZE, OFFER_PART_BYTES, OFFER_PART_ENTRIES } from './protocol/constants.js';
+import {
+  BLOCK_HEADER_SIZE,
+  FRAME_HEADER_SIZE,
+  MAX_BLOCK_RETRIES,
+  MIN_BLOCK_SIZE,
+  OFFER_PART_BYTES,
+  OFFER_PART_ENTRIES,
+} from './protocol/constants.js';
 import type { Decision, Message, OfferEntry } from './protocol/messages.js';
 import type { TransferHandler, TransferHost } from './session-types.js';
 import type { Transfer } from './transfer.js';
@@ -47,12 +54,15 @@ interface InFlight {
   f: number;
   b: number;
   payload: Buffer;
+  /** The whole data frame: DATA_HEAD bytes of room for the headers, then the payload. */
+  frame: Buffer;
   digest: Buffer;
   tries: number;
 }
 
 /** Full 1 MiB blocks are read into reused buffers (see buffer-pool.ts). */
-const SEND_POOL = new BufferPool(MIN_BLOCK_SIZE, 32);
+const DATA_HEAD = FRAME_HEADER_SIZE + BLOCK_HEADER_SIZE;
+const SEND_POOL = new BufferPool(MIN_BLOCK_SIZE + DATA_HEAD, 32);
 
 /** How many files are read at once: small files pipeline, large files read one block at a time. */
 const READ_CONCURRENCY = 8;
@@ -214,7 +224,8 @@ export class Sender implements TransferHandler {
         this.check();
         if (this.failedFiles.has(i)) return;
         const len = blockLength(entry.size, entry.bs, b);
-        const buf = SEND_POOL.take(len);
+        const frame = SEND_POOL.take(DATA_HEAD + len);
+        const buf = frame.subarray(DATA_HEAD);
         let got = 0;
         while (got < len) {
           const bytesRead = await src.read(buf, got, len - got, b * entry.bs + got);
@@ -225,12 +236,12 @@ export class Sender implements TransferHandler {
           throw new FerryError('FERRY_ERR_FILE_CHANGED', `${entry.path} got shorter while it was being sent`);
         blockDigestInto(buf, digests, b * 16);
         if (have?.get(b)) {
-          SEND_POOL.give(buf);
+          SEND_POOL.give(frame);
           this.transfer.addDone(len);
           if (this.transfer.watchingBlocks) this.transfer.block({ file: i, block: b, state: 'verified' });
           continue;
         }
-        await this.sendBlock(i, b, buf, digests.subarray(b * 16, b * 16 + 16), 0);
+        await this.sendBlock(i, b, buf, frame, digests.subarray(b * 16, b * 16 + 16), 0);
       }
       const st = await src.stat?.();
       if (st && (st.size !== entry.size || Math.round(st.mtimeMs) !== entry.mtime)) {
@@ -248,14 +259,21 @@ export class Sender implements TransferHandler {
     }
   }
 
-  private async sendBlock(f: number, b: number, payload: Buffer, digest: Buffer, tries: number): Promise<void> {
+  private async sendBlock(
+    f: number,
+    b: number,
+    payload: Buffer,
+    frame: Buffer,
+    digest: Buffer,
+    tries: number,
+  ): Promise<void> {
     const conn = await this.host.pool.acquire(windowCost(payload.length));
     if (this.aborted || this.failedFiles.has(f)) {
       this.host.pool.release(conn, windowCost(payload.length));
       return;
     }
-    this.inflight.set(key(f, b), { conn, f, b, payload, digest, tries });
-    conn.sendBlock({ transfer: this.xfer, file: f, block: b, flags: 0, digest }, payload);
+    this.inflight.set(key(f, b), { conn, f, b, payload, frame, digest, tries });
+    conn.sendBlock({ transfer: this.xfer, file: f, block: b, flags: 0, digest }, payload, frame);
     this.transfer.bytesSent += payload.length;
     if (this.transfer.watchingBlocks)
       this.transfer.block({ file: f, block: b, state: 'inflight', socket: conn.id, retries: tries });
@@ -270,7 +288,7 @@ export class Sender implements TransferHandler {
   };
 
   private resend(r: InFlight, tries: number): void {
-    this.sendBlock(r.f, r.b, r.payload, r.digest, tries).catch((err: unknown) =>
+    this.sendBlock(r.f, r.b, r.payload, r.frame, r.digest, tries).catch((err: unknown) =>
       this.abort(err instanceof FerryError ? err : new FerryError('FERRY_ERR_INTERNAL', String(err))),
     );
   }
@@ -299,7 +317,7 @@ export class Sender implements TransferHandler {
           this.host.pool.release(r.conn, windowCost(r.payload.length));
           this.transfer.addDone(r.payload.length);
           // Acknowledged means the socket wrote it long ago: the buffer is free again.
-          SEND_POOL.give(r.payload);
+          SEND_POOL.give(r.frame);
           if (watching) this.transfer.block({ file: r.f, block: r.b, state: 'verified', socket: r.conn.id });
         }
         break;

@@ -15,7 +15,13 @@ afterEach(async () => {
 });
 
 async function listener(): Promise<Discovery> {
-  const d = new Discovery({ port: 1, name: 'listener', deviceId: 'TEST-LISTENER', protocolVersion: PROTOCOL_VERSION, announce: false });
+  const d = new Discovery({
+    port: 1,
+    name: 'listener',
+    deviceId: 'TEST-LISTENER',
+    protocolVersion: PROTOCOL_VERSION,
+    announce: false,
+  });
   await d.start();
   stops.push(() => d.stop());
   return d;
@@ -41,14 +47,14 @@ describe('ferry serve on the local network', () => {
     const home = path.join(dir, 'home');
     const id = await ferryId(home);
     const serve = await startServe(['--root', dir, '--port', '0', '--home', home]);
-    stops.push(() => serve.stop());
+    stops.push(async () => void (await serve.stop()));
     const peer = await heard(d, id, 8000);
     expect(peer?.port).toBe(serve.port);
 
     const quietHome = path.join(dir, 'quiet');
     const quietId = await ferryId(quietHome);
     const quiet = await startServe(['--root', dir, '--port', '0', '--home', quietHome, '--announce', 'off']);
-    stops.push(() => quiet.stop());
+    stops.push(async () => void (await quiet.stop()));
     expect(await heard(d, quietId, 2500)).toBeUndefined();
   });
 });

@@ -57,8 +57,11 @@ export function encodeControl(message: object): Buffer {
  * Frame header plus block header for a data frame, as one 40-byte buffer; the payload is written
  * after it as its own buffer so that file data is never copied to build a frame.
  */
-export function encodeDataHead(h: BlockHeader, payloadLength: number): Buffer {
-  const b = Buffer.allocUnsafe(FRAME_HEADER_SIZE + BLOCK_HEADER_SIZE);
+export function encodeDataHead(
+  h: BlockHeader,
+  payloadLength: number,
+  b: Buffer = Buffer.allocUnsafe(FRAME_HEADER_SIZE + BLOCK_HEADER_SIZE),
+): Buffer {
   b.writeUInt32BE(BLOCK_HEADER_SIZE + payloadLength, 0);
   b.writeUInt8(FRAME_DATA, 4);
   b.writeUInt8(0, 5);

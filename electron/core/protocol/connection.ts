@@ -221,8 +221,14 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   /** Send one block: header and payload as two writes, so the payload is never copied. */
-  sendBlock(h: BlockHeader, payload: Buffer): boolean {
+  sendBlock(h: BlockHeader, payload: Buffer, frame?: Buffer): boolean {
     if (this.closed) return false;
+    if (frame) {
+      // The payload sits right after DATA_HEAD bytes of room in `frame`: one buffer, one write.
+      // Over TLS this matters: node copies a write of several buffers into one before encrypting.
+      encodeDataHead(h, payload.length, frame);
+      return this.write(frame);
+    }
     this.stream.cork();
     this.write(encodeDataHead(h, payload.length));
     const ok = this.write(payload);
