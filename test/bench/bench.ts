@@ -3,6 +3,12 @@
  * two separate processes on 127.0.0.1, from sources on tmpfs to a fresh folder on the real disk.
  * It prints ratios, never asserts on times: this machine is shared and noisy.
  *
+ * Ferry runs twice over: plain TCP (no `tls` option, the engine alone) and encrypted (TLS 1.3,
+ * two homes with their own identities that trust each other, the sender pinning the server),
+ * in the same rounds, so the encrypted / plain ratio compares like with like. scp with
+ * aes128-gcm, to a throwaway sshd on 127.0.0.1 (ssh.ts), is the encrypted baseline when
+ * sshd and scp are installed.
+ *
  * Each baseline runs twice, as is and "+ fsync", because Ferry syncs every file before it takes
  * its final name; the targets compare against the baseline with the same durability. One more
  * pair of runs lands on /dev/shm, where a sync costs nothing, to show the protocol's own cost.
@@ -21,23 +27,39 @@ import { randomFillSync } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { loadOrCreateIdentity, TrustStore } from '../../electron/core/identity/index.js';
 import { DEFAULT_SOCKETS } from '../../electron/core/protocol/constants.js';
 import { errorText } from './ipc.js';
 import { formatSummary, summariseProfile } from './prof-top.js';
 import { hasGnuTime, killAll, which } from './procs.js';
-import { breakdown, compare, cpuOf, filesPerSec, mbps, peakRss, pct, table, TARGETS, type Verdict } from './report.js';
+import {
+  breakdown,
+  compare,
+  cpuOf,
+  filesPerSec,
+  fmtRatio,
+  mbps,
+  peakRss,
+  pct,
+  table,
+  TARGETS,
+  type Verdict,
+} from './report.js';
 import {
   type Ctx,
   detectNc,
+  type FerryTls,
   liveDests,
   runFerry,
   runRawFile,
+  runScp,
   runSocatFile,
   runTarPipe,
   settleDisk,
   type RunResult,
   type RunSpec,
 } from './runs.js';
+import { detectSsh, SshLab } from './ssh.js';
 
 const MiB = 1024 * 1024;
 const SMALL_SIZE = 4096;
@@ -112,8 +134,32 @@ function makeSmallFiles(dir: string, count: number): void {
   }
 }
 
+/**
+ * The scp run with the time of a bare `ssh true` taken off, to show what its data rate is once
+ * connected (Ferry's clock starts after its connection and handshake). Printed for scale only:
+ * the target compares with scp as a user meets it, login included.
+ */
+function scpWithoutLogin(r: RunResult | undefined, lab: SshLab): RunResult | undefined {
+  if (!r?.ok || lab.loginSeconds <= 0 || lab.loginSeconds >= r.seconds) return undefined;
+  return { ...r, label: 'scp without login', seconds: r.seconds - lab.loginSeconds };
+}
+
 function progress(text: string): void {
   process.stderr.write(text);
+}
+
+/**
+ * Two Ferry homes under `base`, each with its own identity, each trusting the other with browse,
+ * send and "send without asking" (so an upload never waits for a person): the encrypted runs.
+ */
+async function makeTlsHomes(base: string): Promise<FerryTls> {
+  const serveHome = path.join(base, 'serve');
+  const sendHome = path.join(base, 'send');
+  const [serve, send] = await Promise.all([loadOrCreateIdentity(serveHome), loadOrCreateIdentity(sendHome)]);
+  const permissions = { browse: true, send: true, autoAccept: true };
+  TrustStore.load(serveHome).add({ fingerprint: send.fingerprint, name: 'ferry-send', permissions });
+  TrustStore.load(sendHome).add({ fingerprint: serve.fingerprint, name: 'ferry-serve', permissions });
+  return { serveHome, sendHome, serveFingerprint: serve.fingerprint.toString('hex') };
 }
 
 async function main(): Promise<number> {
@@ -145,6 +191,7 @@ async function main(): Promise<number> {
   const srcDir = path.join(root, 'src');
   fs.mkdirSync(work);
   fs.mkdirSync(srcDir);
+  const tlsHomes = await makeTlsHomes(path.join(root, 'homes'));
   const bigFile = path.join(srcDir, 'big.bin');
   const smallDir = path.join(srcDir, 'small');
 
@@ -182,7 +229,31 @@ async function main(): Promise<number> {
   if (!socat) notes.push('socat is not on PATH: its rows are skipped (apt-get install socat to add them).');
   if (doSmall && !nc.flavour)
     notes.push(`${nc.note ?? 'no nc'}: tar is piped through the raw node pipe (raw-send/raw-recv).`);
-  if (!hasGnuTime) notes.push('/usr/bin/time (GNU time) is missing: CPU and RSS of tar, socat and nc show n/a.');
+  if (!hasGnuTime)
+    notes.push('/usr/bin/time (GNU time) is missing: CPU and RSS of tar, socat, nc, scp and sshd show n/a.');
+  let ssh: SshLab | undefined;
+  if (doBig) {
+    const found = detectSsh();
+    if (found.note) notes.push(found.note);
+    if (found.tools) {
+      progress('bench: starting a throwaway sshd for the scp baseline ... ');
+      const dir = path.join(root, 'ssh');
+      fs.mkdirSync(dir);
+      try {
+        const lab = await SshLab.prepare(found.tools, dir);
+        const loginSeconds = lab.loginSeconds;
+        ssh = lab;
+        cleanups.push(() => lab.cleanup());
+        notes.push(
+          `scp (SFTP, -c ${lab.cipher}) goes to a throwaway sshd on 127.0.0.1 as ${lab.user}; its time includes the ssh connection and login (a bare \`ssh true\` took ${loginSeconds.toFixed(2)} s), Ferry's excludes its connection and TLS handshake.`,
+        );
+        progress(`ok (ssh true ${loginSeconds.toFixed(2)} s)\n`);
+      } catch (err) {
+        notes.push(`scp baseline skipped: the throwaway sshd did not work here: ${errorText(err)}`);
+        progress(`failed: ${errorText(err)}\n`);
+      }
+    }
+  }
 
   const repeat = envInt('FERRY_BENCH_REPEAT', 3, 1);
   const spec = (
@@ -199,9 +270,9 @@ async function main(): Promise<number> {
     sync,
   });
   const ferry =
-    (n = sockets) =>
+    (n = sockets, tls?: FerryTls) =>
     (s: RunSpec): Promise<RunResult> =>
-      runFerry(ctx, s, n);
+      runFerry(ctx, s, n, tls);
   const raw = (s: RunSpec): Promise<RunResult> => runRawFile(ctx, s);
   const tar = (s: RunSpec): Promise<RunResult> => runTarPipe(ctx, s, nc.flavour);
   const bigName = bigMiB === 1024 ? '1 GiB' : `${bigMiB} MiB`;
@@ -222,6 +293,19 @@ async function main(): Promise<number> {
       spec: spec('big-ferry-disk', 'Ferry -> disk (fsync per file)', 'big', 'disk', true),
       fn: ferry(),
     });
+    plan.push({
+      name: 'ferryTlsDisk',
+      spec: spec('big-ferry-tls-disk', 'Ferry TLS -> disk (fsync per file)', 'big', 'disk', true),
+      fn: ferry(sockets, tlsHomes),
+    });
+    if (ssh) {
+      const lab = ssh;
+      plan.push({
+        name: 'scpDiskSync',
+        spec: spec('big-scp-disk-fsync', 'scp aes128-gcm -> disk + fsync', 'big', 'disk', true),
+        fn: (s) => runScp(ctx, s, lab),
+      });
+    }
     if (socat) {
       const fn = (s: RunSpec): Promise<RunResult> => runSocatFile(ctx, s, socat);
       plan.push({
@@ -237,6 +321,11 @@ async function main(): Promise<number> {
     }
     plan.push({ name: 'rawShm', spec: spec('big-raw-shm', 'raw node pipe -> /dev/shm', 'big', 'shm', false), fn: raw });
     plan.push({ name: 'ferryShm', spec: spec('big-ferry-shm', 'Ferry -> /dev/shm', 'big', 'shm', true), fn: ferry() });
+    plan.push({
+      name: 'ferryTlsShm',
+      spec: spec('big-ferry-tls-shm', 'Ferry TLS -> /dev/shm', 'big', 'shm', true),
+      fn: ferry(sockets, tlsHomes),
+    });
   }
   if (doSmall) {
     plan.push({
@@ -255,6 +344,11 @@ async function main(): Promise<number> {
       fn: ferry(),
     });
     plan.push({
+      name: 'ferryTlsSmallDisk',
+      spec: spec('small-ferry-tls-disk', 'Ferry TLS -> disk (fsync per file)', 'small', 'disk', true),
+      fn: ferry(sockets, tlsHomes),
+    });
+    plan.push({
       name: 'tarShm',
       spec: spec('small-tar-shm', `tar | ${pipeName} | tar -> /dev/shm`, 'small', 'shm', false),
       fn: tar,
@@ -263,6 +357,11 @@ async function main(): Promise<number> {
       name: 'ferrySmallShm',
       spec: spec('small-ferry-shm', 'Ferry -> /dev/shm', 'small', 'shm', true),
       fn: ferry(),
+    });
+    plan.push({
+      name: 'ferryTlsSmallShm',
+      spec: spec('small-ferry-tls-shm', 'Ferry TLS -> /dev/shm', 'small', 'shm', true),
+      fn: ferry(sockets, tlsHomes),
     });
   }
   if (sweep && doBig) {
@@ -346,20 +445,19 @@ async function main(): Promise<number> {
   line('Processes (side, name, CPU s, peak RSS MB, minor page faults of node children):');
   out.push(...breakdown([...bigRows, ...smallRows, ...sweepRows]));
 
-  const verdicts: Verdict[] = [];
+  const v: Record<string, Verdict | undefined> = {};
   line();
   line('Ratios (headline: same durability as Ferry, i.e. the "+ fsync" baseline):');
   if (doBig) {
-    const v = compare(`${bigName} -> disk, vs + fsync`, R.ferryDisk, R.rawDiskSync, mbps, 'MB/s', TARGETS.bigRatio);
-    verdicts.push(v);
-    line(`  ${v.line}`);
+    v.big = compare(`${bigName} -> disk, vs + fsync`, R.ferryDisk, R.rawDiskSync, mbps, 'MB/s', TARGETS.bigRatio);
+    line(`  ${v.big.line}`);
     line(`  ${compare(`${bigName} -> disk, vs no sync`, R.ferryDisk, R.rawDisk, mbps, 'MB/s').line}`);
     if (R.socatDiskSync)
       line(`  ${compare(`${bigName} -> disk, vs socat + fsync`, R.ferryDisk, R.socatDiskSync, mbps, 'MB/s').line}`);
     line(`  ${compare(`${bigName} -> tmpfs (protocol only)`, R.ferryShm, R.rawShm, mbps, 'MB/s').line}`);
   }
   if (doSmall) {
-    const v = compare(
+    v.small = compare(
       `${smallFiles} x 4 KiB -> disk, vs + sync -f`,
       R.ferrySmallDisk,
       R.tarDiskSync,
@@ -367,8 +465,7 @@ async function main(): Promise<number> {
       'files/s',
       TARGETS.smallRatio,
     );
-    verdicts.push(v);
-    line(`  ${v.line}`);
+    line(`  ${v.small.line}`);
     line(
       `  ${compare(`${smallFiles} x 4 KiB -> disk, vs no sync`, R.ferrySmallDisk, R.tarDisk, filesPerSec, 'files/s').line}`,
     );
@@ -376,21 +473,68 @@ async function main(): Promise<number> {
       `  ${compare(`${smallFiles} x 4 KiB -> tmpfs (protocol only)`, R.ferrySmallShm, R.tarShm, filesPerSec, 'files/s').line}`,
     );
   }
+  line();
+  line('Encrypted (TLS 1.3, AES-128-GCM) against plain Ferry in the same run, and against scp:');
+  if (doBig) {
+    v.tls = compare(`${bigName} -> disk, TLS / plain`, R.ferryTlsDisk, R.ferryDisk, mbps, 'MB/s', TARGETS.tlsRatio);
+    line(`  ${v.tls.line}`);
+    line(`  ${compare(`${bigName} -> tmpfs, TLS / plain`, R.ferryTlsShm, R.ferryShm, mbps, 'MB/s').line}`);
+    line(
+      `  ${compare(`${bigName} -> disk, TLS / raw pipe + fsync`, R.ferryTlsDisk, R.rawDiskSync, mbps, 'MB/s').line}`,
+    );
+    if (ssh) {
+      v.scp = compare(
+        `${bigName} -> disk, TLS / scp`,
+        R.ferryTlsDisk,
+        R.scpDiskSync,
+        mbps,
+        'MB/s',
+        TARGETS.tlsVsScp,
+        'times',
+      );
+      line(`  ${v.scp.line}`);
+      const scpNet = scpWithoutLogin(R.scpDiskSync, ssh);
+      if (scpNet)
+        line(
+          `  ${compare(`${bigName} -> disk, TLS / scp less its ${ssh.loginSeconds.toFixed(2)} s login (for scale)`, R.ferryTlsDisk, scpNet, mbps, 'MB/s', undefined, 'times').line}`,
+        );
+      line(
+        `  ${compare(`${bigName} -> disk, plain / scp`, R.ferryDisk, R.scpDiskSync, mbps, 'MB/s', undefined, 'times').line}`,
+      );
+    } else {
+      v.scp = {
+        line: `${bigName} -> disk, TLS / scp: n/a (scp baseline skipped, see the notes above)`,
+        pass: undefined,
+      };
+      line(`  ${v.scp.line}`);
+    }
+  }
+  if (doSmall) {
+    line(
+      `  ${compare(`${smallFiles} x 4 KiB -> tmpfs, TLS / plain`, R.ferryTlsSmallShm, R.ferrySmallShm, filesPerSec, 'files/s').line}`,
+    );
+    line(
+      `  ${compare(`${smallFiles} x 4 KiB -> disk, TLS / plain`, R.ferryTlsSmallDisk, R.ferrySmallDisk, filesPerSec, 'files/s').line}`,
+    );
+  }
   const allRows = all;
   for (const name of ['ferry-serve', 'ferry-send']) {
     const peak = peakRss(allRows, name);
     const pass = peak !== undefined && peak.mb < TARGETS.rssMB;
-    const v = {
+    const verdict = {
       line: `peak RSS of ${name} over all ${all.filter((r) => r.procs.some((p) => p.name === name)).length} of its runs: ${peak === undefined ? 'n/a' : `${peak.mb.toFixed(0)} MB (in "${peak.label}")`}  target < ${TARGETS.rssMB} MB: ${pass ? 'PASS' : 'FAIL'}`,
       pass,
     };
-    verdicts.push(v);
-    line(`  ${v.line}`);
+    v[name] = verdict;
+    line(`  ${verdict.line}`);
   }
 
   if (profDir) {
     line();
     line(`CPU profiles (node --cpu-prof) in ${profDir}:`);
+    line(
+      '  Read TLS rows with care: these are wall-clock samples of the main thread, and decryption runs in C++ straight from the event loop, so it shows as "(idle)", while encryption shows inside "writev". For the native side: perf record -a -g (the CPU s columns above are the honest totals).',
+    );
     for (const f of fs
       .readdirSync(profDir)
       .filter((x) => x.endsWith('.cpuprofile'))
@@ -407,9 +551,13 @@ async function main(): Promise<number> {
   // ---- the block to paste into a note ----
   const fmtRate = (r: RunResult | undefined, f: (x: RunResult) => number, unit: string): string =>
     r?.ok ? `${f(r).toFixed(0)} ${unit}` : 'n/a';
-  const ratio = (a: RunResult | undefined, b: RunResult | undefined, f: (x: RunResult) => number): string =>
-    a?.ok && b?.ok ? pct(f(a) / f(b)) : 'n/a';
-  const mark = (v: Verdict | undefined): string => (v?.pass === undefined ? '' : v.pass ? ' PASS' : ' FAIL');
+  const ratio = (
+    a: RunResult | undefined,
+    b: RunResult | undefined,
+    f: (x: RunResult) => number,
+    style: 'pct' | 'times' = 'pct',
+  ): string => (a?.ok && b?.ok ? fmtRatio(f(a) / f(b), style) : 'n/a');
+  const mark = (x: Verdict | undefined): string => (x?.pass === undefined ? '' : x.pass ? ' PASS' : ' FAIL');
   line();
   line('--- key figures (paste into a note) ---');
   line(
@@ -417,19 +565,29 @@ async function main(): Promise<number> {
   );
   if (doBig) {
     line(
-      `${bigName}: Ferry ${fmtRate(R.ferryDisk, mbps, 'MB/s')} (CPU send ${cpuOf(R.ferryDisk, 'send')} s, recv ${cpuOf(R.ferryDisk, 'recv')} s) | raw pipe + fsync ${fmtRate(R.rawDiskSync, mbps, 'MB/s')} -> ${ratio(R.ferryDisk, R.rawDiskSync, mbps)} (target >= ${pct(TARGETS.bigRatio)}${mark(verdicts[0])}) | raw no sync ${fmtRate(R.rawDisk, mbps, 'MB/s')} -> ${ratio(R.ferryDisk, R.rawDisk, mbps)}${R.socatDiskSync ? ` | socat + fsync ${fmtRate(R.socatDiskSync, mbps, 'MB/s')}` : ''}`,
+      `${bigName}: Ferry ${fmtRate(R.ferryDisk, mbps, 'MB/s')} (CPU send ${cpuOf(R.ferryDisk, 'send')} s, recv ${cpuOf(R.ferryDisk, 'recv')} s) | raw pipe + fsync ${fmtRate(R.rawDiskSync, mbps, 'MB/s')} -> ${ratio(R.ferryDisk, R.rawDiskSync, mbps)} (target >= ${pct(TARGETS.bigRatio)}${mark(v.big)}) | raw no sync ${fmtRate(R.rawDisk, mbps, 'MB/s')} -> ${ratio(R.ferryDisk, R.rawDisk, mbps)}${R.socatDiskSync ? ` | socat + fsync ${fmtRate(R.socatDiskSync, mbps, 'MB/s')}` : ''}`,
     );
     line(
       `${bigName} on tmpfs: Ferry ${fmtRate(R.ferryShm, mbps, 'MB/s')} vs raw pipe ${fmtRate(R.rawShm, mbps, 'MB/s')} -> ${ratio(R.ferryShm, R.rawShm, mbps)}`,
     );
+    line(
+      `${bigName} encrypted: Ferry TLS ${fmtRate(R.ferryTlsDisk, mbps, 'MB/s')} (CPU send ${cpuOf(R.ferryTlsDisk, 'send')} s, recv ${cpuOf(R.ferryTlsDisk, 'recv')} s) vs plain ${fmtRate(R.ferryDisk, mbps, 'MB/s')} -> ${ratio(R.ferryTlsDisk, R.ferryDisk, mbps)} (target >= ${pct(TARGETS.tlsRatio)}${mark(v.tls)}) | on tmpfs ${fmtRate(R.ferryTlsShm, mbps, 'MB/s')} vs ${fmtRate(R.ferryShm, mbps, 'MB/s')} -> ${ratio(R.ferryTlsShm, R.ferryShm, mbps)}`,
+    );
+    line(
+      ssh
+        ? `${bigName} vs scp: scp -c ${ssh.cipher} + fsync ${fmtRate(R.scpDiskSync, mbps, 'MB/s')} incl. its ${ssh.loginSeconds.toFixed(2)} s login (${fmtRate(scpWithoutLogin(R.scpDiskSync, ssh), mbps, 'MB/s')} without) (CPU send ${cpuOf(R.scpDiskSync, 'send')} s, recv ${cpuOf(R.scpDiskSync, 'recv')} s) | Ferry TLS -> ${ratio(R.ferryTlsDisk, R.scpDiskSync, mbps, 'times')} (target >= ${fmtRatio(TARGETS.tlsVsScp, 'times')}${mark(v.scp)}) | plain Ferry -> ${ratio(R.ferryDisk, R.scpDiskSync, mbps, 'times')}`
+        : `${bigName} vs scp: n/a (${notes.find((n) => n.startsWith('scp baseline skipped')) ?? 'scp baseline skipped'})`,
+    );
   }
   if (doSmall) {
-    const vs = verdicts[doBig ? 1 : 0];
     line(
-      `${smallFiles} x 4 KiB: Ferry ${fmtRate(R.ferrySmallDisk, filesPerSec, 'files/s')} (CPU send ${cpuOf(R.ferrySmallDisk, 'send')} s, recv ${cpuOf(R.ferrySmallDisk, 'recv')} s) | tar|${pipeName}|tar + sync -f ${fmtRate(R.tarDiskSync, filesPerSec, 'files/s')} -> ${ratio(R.ferrySmallDisk, R.tarDiskSync, filesPerSec)} (target >= ${pct(TARGETS.smallRatio)}${mark(vs)}) | no sync ${fmtRate(R.tarDisk, filesPerSec, 'files/s')} -> ${ratio(R.ferrySmallDisk, R.tarDisk, filesPerSec)}`,
+      `${smallFiles} x 4 KiB: Ferry ${fmtRate(R.ferrySmallDisk, filesPerSec, 'files/s')} (CPU send ${cpuOf(R.ferrySmallDisk, 'send')} s, recv ${cpuOf(R.ferrySmallDisk, 'recv')} s) | tar|${pipeName}|tar + sync -f ${fmtRate(R.tarDiskSync, filesPerSec, 'files/s')} -> ${ratio(R.ferrySmallDisk, R.tarDiskSync, filesPerSec)} (target >= ${pct(TARGETS.smallRatio)}${mark(v.small)}) | no sync ${fmtRate(R.tarDisk, filesPerSec, 'files/s')} -> ${ratio(R.ferrySmallDisk, R.tarDisk, filesPerSec)}`,
     );
     line(
       `${smallFiles} x 4 KiB on tmpfs: Ferry ${fmtRate(R.ferrySmallShm, filesPerSec, 'files/s')} vs tar|pipe ${fmtRate(R.tarShm, filesPerSec, 'files/s')} -> ${ratio(R.ferrySmallShm, R.tarShm, filesPerSec)}`,
+    );
+    line(
+      `${smallFiles} x 4 KiB encrypted: Ferry TLS ${fmtRate(R.ferryTlsSmallDisk, filesPerSec, 'files/s')} (CPU send ${cpuOf(R.ferryTlsSmallDisk, 'send')} s, recv ${cpuOf(R.ferryTlsSmallDisk, 'recv')} s) vs plain ${fmtRate(R.ferrySmallDisk, filesPerSec, 'files/s')} -> ${ratio(R.ferryTlsSmallDisk, R.ferrySmallDisk, filesPerSec)} | on tmpfs ${fmtRate(R.ferryTlsSmallShm, filesPerSec, 'files/s')} vs ${fmtRate(R.ferrySmallShm, filesPerSec, 'files/s')} -> ${ratio(R.ferryTlsSmallShm, R.ferrySmallShm, filesPerSec)}`,
     );
   }
   const rs = peakRss(allRows, 'ferry-serve');

@@ -4,20 +4,42 @@
  * result only resolves after the receiver synced and renamed every file). Then reports its own
  * resource usage and exits.
  *
- *   node dist/test/bench/ferry-send.js PORT SOCKETS PATH...
+ * With --home and --expect, it connects over TLS 1.3 with the identity and trusted devices of
+ * that home, and accepts only the server whose certificate has the SHA-256 EXPECT (hex): the
+ * connection and its handshake happen before 'ready', so they are not timed, as for plain TCP.
+ *
+ *   node dist/test/bench/ferry-send.js PORT SOCKETS [--home HOME --expect HEX] PATH...
  */
+import { parseArgs } from 'node:util';
 import { FerryClient } from '../../electron/core/client.js';
+import { loadIdentity, TrustStore } from '../../electron/core/identity/index.js';
 import { errorText, exitWithParent, finish, fromParent, tell } from './ipc.js';
 
 async function main(): Promise<void> {
   exitWithParent();
-  const [portText, socketsText, ...paths] = process.argv.slice(2);
+  const { values, positionals } = parseArgs({
+    options: { home: { type: 'string' }, expect: { type: 'string' } },
+    allowPositionals: true,
+  });
+  const [portText, socketsText, ...paths] = positionals;
   const port = Number(portText);
   const sockets = Number(socketsText);
-  if (!Number.isInteger(port) || !Number.isInteger(sockets) || paths.length === 0) {
-    throw new Error('usage: ferry-send PORT SOCKETS PATH...');
+  if (!Number.isInteger(port) || !Number.isInteger(sockets) || paths.length === 0 || !values.home !== !values.expect) {
+    throw new Error('usage: ferry-send PORT SOCKETS [--home HOME --expect HEX] PATH...');
   }
-  const client = await FerryClient.connect({ host: '127.0.0.1', port });
+  const tls = values.home
+    ? {
+        identity: loadIdentity(values.home),
+        trust: TrustStore.load(values.home),
+        expect: [Buffer.from(values.expect!, 'hex')],
+      }
+    : undefined;
+  const client = await FerryClient.connect({ host: '127.0.0.1', port }, tls ? { tls } : {});
+  // An encrypted row that silently ran in the clear would be a lie: the session must have seen
+  // the pinned certificate.
+  if (tls && !client.session.peer.fingerprint?.equals(tls.expect[0]!)) {
+    throw new Error('the connection is not TLS with the pinned server (no matching peer fingerprint)');
+  }
   await tell({ type: 'ready' });
   await fromParent('go');
   const t0 = performance.now();

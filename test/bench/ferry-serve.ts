@@ -1,17 +1,25 @@
 /**
- * Bench child: a Ferry server rooted at argv[2]. Reports its port, then each transfer's outcome
+ * Bench child: a Ferry server rooted at ROOT. Reports its port, then each transfer's outcome
  * as it ends; on 'stop' it closes, reports its own resource usage and exits.
  *
- *   node dist/test/bench/ferry-serve.js ROOT      (forked by bench.js, which owns the IPC channel)
+ * With --home, it serves TLS 1.3 with the identity and the trusted devices list of that home
+ * (made by bench.ts, which trusts the sending child with "send without asking", so no upload
+ * waits for an answer: an upload that asked would be declined, as no one listens for 'upload').
+ *
+ *   node dist/test/bench/ferry-serve.js ROOT [--home HOME]   (forked by bench.js, which owns the IPC channel)
  */
+import { parseArgs } from 'node:util';
+import { loadIdentity, TrustStore } from '../../electron/core/identity/index.js';
 import { FerryServer } from '../../electron/core/server.js';
 import { errorText, exitWithParent, finish, fromParent, tell } from './ipc.js';
 
 async function main(): Promise<void> {
   exitWithParent();
-  const root = process.argv[2];
-  if (!root) throw new Error('usage: ferry-serve ROOT');
-  const server = await FerryServer.start({ root });
+  const { values, positionals } = parseArgs({ options: { home: { type: 'string' } }, allowPositionals: true });
+  const root = positionals[0];
+  if (!root || positionals.length !== 1) throw new Error('usage: ferry-serve ROOT [--home HOME]');
+  const tls = values.home ? { identity: loadIdentity(values.home), trust: TrustStore.load(values.home) } : undefined;
+  const server = await FerryServer.start({ root, ...(tls ? { tls } : {}) });
   server.on('transfer', (t) => {
     void t.done().then((s) =>
       tell({

@@ -11,6 +11,10 @@ export const TARGETS = {
   bigRatio: 0.8,
   /** Ferry's small-file files/s over tar|pipe's, same durability. */
   smallRatio: 0.5,
+  /** Ferry's encrypted (TLS) 1 GiB MB/s over its plain one, same run. */
+  tlsRatio: 0.7,
+  /** Ferry's encrypted 1 GiB MB/s over scp's (aes128-gcm), both synced to disk: at least this many times. */
+  tlsVsScp: 2,
   /** Peak RSS of each Ferry process, MB. */
   rssMB: 150,
 };
@@ -85,6 +89,11 @@ export interface Verdict {
 
 export const pct = (x: number): string => (Number.isFinite(x) ? `${(100 * x).toFixed(0)}%` : 'n/a');
 
+/** A ratio as a percentage (0.78 -> "78%") or, for "times as fast" targets, a factor ("2.31x"). */
+export type RatioStyle = 'pct' | 'times';
+export const fmtRatio = (x: number, style: RatioStyle = 'pct'): string =>
+  style === 'pct' ? pct(x) : Number.isFinite(x) ? `${x.toFixed(2)}x` : 'n/a';
+
 /** "Ferry X vs base Y = Z%", with PASS/FAIL when a target is given. */
 export function compare(
   what: string,
@@ -93,6 +102,7 @@ export function compare(
   metric: (r: RunResult) => number,
   unit: string,
   target?: number,
+  style: RatioStyle = 'pct',
 ): Verdict {
   if (!ferry?.ok || !base?.ok) {
     return {
@@ -101,9 +111,10 @@ export function compare(
     };
   }
   const ratio = metric(ferry) / metric(base);
-  const verdict = target === undefined ? '' : `  target >= ${pct(target)}: ${ratio >= target ? 'PASS' : 'FAIL'}`;
+  const verdict =
+    target === undefined ? '' : `  target >= ${fmtRatio(target, style)}: ${ratio >= target ? 'PASS' : 'FAIL'}`;
   return {
-    line: `${what}: Ferry ${metric(ferry).toFixed(0)} vs ${base.label.trim()} ${metric(base).toFixed(0)} ${unit} = ${pct(ratio)}${verdict}`,
+    line: `${what}: ${ferry.label.trim()} ${metric(ferry).toFixed(0)} vs ${base.label.trim()} ${metric(base).toFixed(0)} ${unit} = ${fmtRatio(ratio, style)}${verdict}`,
     pass: target === undefined ? undefined : ratio >= target,
   };
 }

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { errorText } from './ipc.js';
 import { freePort, killAll, NodeChild, type ProcUsage, ToolProcess, waitListening, which } from './procs.js';
+import type { SshLab } from './ssh.js';
 
 export type Target = 'disk' | 'shm';
 export type Kind = 'big' | 'small';
@@ -90,17 +91,45 @@ async function measured(ctx: Ctx, spec: RunSpec, body: (dest: string) => Promise
   }
 }
 
-/** Ferry: a server process rooted at the destination, a client process uploading to it. */
-export function runFerry(ctx: Ctx, spec: RunSpec, sockets: number): Promise<RunResult> {
+/**
+ * Two Ferry homes that know each other, for the encrypted runs: each holds its own identity and
+ * trusts the other with browse, send and "send without asking"; the sender pins the server.
+ */
+export interface FerryTls {
+  serveHome: string;
+  sendHome: string;
+  /** SHA-256 of the serving home's certificate, hex (the sender's --expect). */
+  serveFingerprint: string;
+}
+
+/**
+ * Ferry: a server process rooted at the destination, a client process uploading to it; over
+ * TLS 1.3 with `tls`, plain TCP without. The connection (and its handshake) is made before the
+ * clock starts.
+ */
+export function runFerry(ctx: Ctx, spec: RunSpec, sockets: number, tls?: FerryTls): Promise<RunResult> {
   return measured(ctx, spec, async (dest) => {
-    const serve = new NodeChild('ferry-serve', 'recv', script('ferry-serve.js'), [dest], {
-      execArgv: ctx.ferryExecArgv('ferry-serve', spec.key),
-    });
+    const serve = new NodeChild(
+      'ferry-serve',
+      'recv',
+      script('ferry-serve.js'),
+      [dest, ...(tls ? ['--home', tls.serveHome] : [])],
+      {
+        execArgv: ctx.ferryExecArgv('ferry-serve', spec.key),
+      },
+    );
     const { port } = await serve.next('ready', 30_000);
     const src = spec.kind === 'big' ? ctx.bigFile : ctx.smallDir;
-    const send = new NodeChild('ferry-send', 'send', script('ferry-send.js'), [String(port), String(sockets), src], {
-      execArgv: ctx.ferryExecArgv('ferry-send', spec.key),
-    });
+    const tlsArgs = tls ? ['--home', tls.sendHome, '--expect', tls.serveFingerprint] : [];
+    const send = new NodeChild(
+      'ferry-send',
+      'send',
+      script('ferry-send.js'),
+      [String(port), String(sockets), ...tlsArgs, src],
+      {
+        execArgv: ctx.ferryExecArgv('ferry-send', spec.key),
+      },
+    );
     await send.next('ready', 30_000);
     const t0 = performance.now();
     send.tell({ type: 'go' });
@@ -111,7 +140,7 @@ export function runFerry(ctx: Ctx, spec: RunSpec, sockets: number): Promise<RunR
     const procs = [await send.finalUsage(), await serve.finalUsage()];
     if (!done.ok) throw new Error(`ferry-send: ${done.detail}`);
     if (outcome.state !== 'done') throw new Error(`ferry-serve: transfer ${outcome.state} ${outcome.error ?? ''}`);
-    return { seconds, procs, note: `${done.sockets} sockets` };
+    return { seconds, procs, note: `${done.sockets} sockets${tls ? ', TLS 1.3' : ''}` };
   });
 }
 
@@ -167,6 +196,42 @@ export function runSocatFile(ctx: Ctx, spec: RunSpec, socat: string): Promise<Ru
       procs.push(await s.finalUsage());
     }
     return { seconds: (performance.now() - t0) / 1000, procs };
+  });
+}
+
+/**
+ * scp (SFTP, `-c aes128-gcm@openssh.com`) of the big file to a throwaway sshd on 127.0.0.1,
+ * started for this run and stopped after it (its CPU is the receiving side's). Unlike Ferry's
+ * runs, the clock includes the ssh connection and login: that is what an scp costs; bench.ts
+ * prints how long a bare `ssh true` took for scale. "+ fsync" runs coreutils `sync FILE` after.
+ */
+export function runScp(ctx: Ctx, spec: RunSpec, lab: SshLab): Promise<RunResult> {
+  return measured(ctx, spec, async (dest) => {
+    const out = path.join(dest, path.basename(ctx.bigFile));
+    const sshd = await lab.start(ctx.work);
+    try {
+      const t0 = performance.now();
+      const scp = new ToolProcess(
+        'scp',
+        'send',
+        lab.tools.scp,
+        ['-q', ...lab.clientArgs('-P', sshd.port), ctx.bigFile, `${lab.user}@127.0.0.1:${out}`],
+        ['ignore', 'inherit'],
+        ctx.work,
+      );
+      await scp.success();
+      const procs = [await scp.finalUsage()];
+      if (spec.sync) {
+        const s = new ToolProcess('sync FILE', 'recv', 'sync', [out], ['ignore', 'inherit'], ctx.work);
+        await s.success();
+        procs.push(await s.finalUsage());
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      procs.push(await sshd.stop());
+      return { seconds, procs, note: `scp -c ${lab.cipher}` };
+    } finally {
+      await sshd.stop();
+    }
   });
 }
 
