@@ -55,7 +55,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['node:*', 'electron', 'fs', 'path', 'os', 'net'], message: 'shared/ is pure ES2022: no node, no electron.' }] },
+        {
+          patterns: [
+            {
+              group: ['node:*', 'electron', 'fs', 'path', 'os', 'net'],
+              message: 'shared/ is pure ES2022: no node, no electron.',
+            },
+          ],
+        },
       ],
     },
   },
@@ -64,7 +71,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: [{ name: 'electron', message: 'core, cli and the browser shell run under plain Node: never import electron.' }] },
+        {
+          paths: [
+            {
+              name: 'electron',
+              message: 'core, cli and the browser shell run under plain Node: never import electron.',
+            },
+          ],
+        },
       ],
     },
   },
@@ -73,7 +87,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['node:*', 'electron', '**/electron/**'], message: 'The renderer reaches the engine only through its bridge.' }] },
+        {
+          patterns: [
+            {
+              group: ['node:*', 'electron', '**/electron/**'],
+              message: 'The renderer reaches the engine only through its bridge.',
+            },
+          ],
+        },
       ],
     },
   },

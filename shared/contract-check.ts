@@ -36,6 +36,19 @@ function optBool(name: string, o: Obj, k: string): void {
   if (o[k] !== undefined && typeof o[k] !== 'boolean') fail(name, `${k} must be true or false`);
 }
 
+function bool(name: string, o: Obj, k: string): void {
+  if (typeof o[k] !== 'boolean') fail(name, `${k} must be true or false`);
+}
+
+/** Refuse fields the request does not know: a typo must not pass silently as "not given". */
+function only(name: string, o: Obj, keys: string[]): void {
+  for (const k of Object.keys(o)) if (!keys.includes(k)) fail(name, `unknown field ${k}`);
+}
+
+function optPermissions(name: string, o: Obj): void {
+  for (const k of ['browse', 'send', 'autoAccept']) optBool(name, o, k);
+}
+
 function optConflict(name: string, o: Obj): void {
   if (o.conflict !== undefined && !['rename', 'overwrite', 'skip'].includes(o.conflict as string)) {
     fail(name, 'conflict must be rename, overwrite or skip');
@@ -53,12 +66,14 @@ export function checkRequest<K extends RequestName>(name: K, arg: unknown): Requ
     case 'peers.list':
     case 'transfers.list':
     case 'transfers.clear':
+    case 'pairing.list':
+    case 'uploads.requests':
       if (arg !== null && arg !== undefined) fail(name, 'expected no argument');
       return null;
     case 'device.update': {
       const o = obj(name, arg);
       for (const k of Object.keys(o)) {
-        if (!['name', 'sharedFolder', 'downloadFolder', 'readOnly', 'serving', 'port', 'host'].includes(k))
+        if (!['name', 'sharedFolder', 'downloadFolder', 'readOnly', 'serving', 'port', 'host', 'discovery'].includes(k))
           fail(name, `unknown field ${k}`);
       }
       optStr(name, o, 'name', 64);
@@ -67,6 +82,7 @@ export function checkRequest<K extends RequestName>(name: K, arg: unknown): Requ
       optStr(name, o, 'host', 255);
       optBool(name, o, 'readOnly');
       optBool(name, o, 'serving');
+      optBool(name, o, 'discovery');
       if (o.port !== undefined && (!Number.isInteger(o.port) || (o.port as number) < 0 || (o.port as number) > 65535)) {
         fail(name, 'port must be a whole number from 0 to 65535');
       }
@@ -77,6 +93,8 @@ export function checkRequest<K extends RequestName>(name: K, arg: unknown): Requ
       break;
     case 'peers.remove':
     case 'peers.check':
+    case 'peers.pair':
+    case 'peers.untrust':
     case 'transfers.pause':
     case 'transfers.resume':
     case 'transfers.cancel':
@@ -84,6 +102,32 @@ export function checkRequest<K extends RequestName>(name: K, arg: unknown): Requ
     case 'live.get':
       str(name, obj(name, arg), 'id', 100);
       break;
+    case 'peers.permissions': {
+      const o = obj(name, arg);
+      only(name, o, ['id', 'browse', 'send', 'autoAccept']);
+      str(name, o, 'id', 100);
+      optPermissions(name, o);
+      break;
+    }
+    case 'pairing.answer': {
+      const o = obj(name, arg);
+      only(name, o, ['id', 'approve', 'permissions']);
+      str(name, o, 'id', 100);
+      bool(name, o, 'approve');
+      if (o.permissions !== undefined) {
+        const p = obj(name, o.permissions);
+        only(name, p, ['browse', 'send', 'autoAccept']);
+        optPermissions(name, p);
+      }
+      break;
+    }
+    case 'uploads.answer': {
+      const o = obj(name, arg);
+      only(name, o, ['id', 'accept']);
+      str(name, o, 'id', 100);
+      bool(name, o, 'accept');
+      break;
+    }
     case 'browse.list': {
       const o = obj(name, arg);
       str(name, o, 'peer', 100);

@@ -11,18 +11,31 @@ import type { ConflictPolicy, Direction, RemoteEntry } from './types.js';
 /** This device as the user sees and sets it. */
 export interface DeviceState {
   name: string;
+  /**
+   * This device's ID: the fingerprint of its certificate in grouped base32 (8 groups of 7, as
+   * `ferry id` prints it). Peers compare it when pairing; its first group is the short form.
+   */
   deviceId: string;
-  /** Interface the server listens on, and the port it got. */
+  /** Interface the server listens on ('0.0.0.0': all of them), and the port it got. */
   host: string;
   port: number;
-  /** `host:port`, ready to copy to another device. */
+  /**
+   * One `host:port` to give another device: the first LAN IPv4 address when listening on all
+   * interfaces (127.0.0.1 when there is none), else the address listened on.
+   */
   address: string;
+  /** Every `host:port` a peer can use (the LAN IPv4 addresses with the port), `address` first. */
+  addresses: string[];
+  /** Whether this device announces itself to nearby devices and lists theirs. */
+  discovery: boolean;
   sharedFolder: string;
   downloadFolder: string;
   readOnly: boolean;
   serving: boolean;
   /** Why serving is off when it should be on (port taken, folder missing...). */
   error?: ErrorInfo;
+  /** Something the user should know that stops nothing (a damaged trusted devices list set aside). */
+  warning?: string;
 }
 
 /** What the user may change about this device; every field optional. */
@@ -34,19 +47,90 @@ export interface DeviceSettings {
   serving?: boolean;
   port?: number;
   host?: string;
+  discovery?: boolean;
+}
+
+/** What this device lets a paired peer do. */
+export interface PeerPermissions {
+  /** May list and download from my shared folder. */
+  browse: boolean;
+  /** May send files to me. */
+  send: boolean;
+  /** Its uploads start without asking me (needs `send`). */
+  autoAccept: boolean;
 }
 
 export interface PeerState {
   id: string;
-  /** `host:port` as the user entered it (normalised). */
+  /**
+   * `host:port` as the user entered it (normalised), or as the peer announced itself nearby;
+   * '' for a paired device whose address is not known here (it paired with us).
+   */
   address: string;
-  /** The device name it gave in its hello, once seen. */
+  /** The device name it gave in its hello (or its announcement), once seen. */
   name?: string;
+  /**
+   * Its device ID, once seen: pinned, so that another certificate at this address is refused
+   * (FERRY_ERR_IDENTITY_CHANGED).
+   */
+  deviceId?: string;
+  /** Whether this device trusts it (paired): only then are its files listed, sent or fetched. */
+  trusted: boolean;
+  /** What this device lets it do; trusted peers only. */
+  permissions?: PeerPermissions;
+  /** Heard on the local network recently (an announcement: a hint, never trust). */
+  discovered?: boolean;
   online: boolean;
   /** Why it is offline, in words. */
   error?: ErrorInfo;
   checkedAt?: number;
 }
+
+export type PairingDirection = 'incoming' | 'outgoing';
+export type PairingStatus = 'waiting' | 'accepted' | 'declined' | 'failed';
+
+/**
+ * A pairing, shown on both screens: the other device's name and ID and the 6-digit code to
+ * compare. 'incoming': the other device asked, the person here approves or declines;
+ * 'outgoing': this device asked, the person here may cancel. Sent when the code is known
+ * (state 'waiting') and again when it ends.
+ */
+export interface PairingView {
+  id: string;
+  direction: PairingDirection;
+  peerName: string;
+  peerDeviceId: string;
+  /** The other device's address as seen from here (its server's for outgoing). */
+  address: string;
+  /** Six digits. */
+  code: string;
+  state: PairingStatus;
+  /** Why it failed (cancelled, timed out, connection lost, tampering). */
+  error?: ErrorInfo;
+}
+
+export type UploadRequestStatus = 'waiting' | 'accepted' | 'declined' | 'expired';
+
+/**
+ * An upload from a paired peer that may not send without asking: the person accepts or
+ * declines it, and it is declined at `expiresAt` if nobody answers. Sent when it arrives and
+ * again when it is answered or expires.
+ */
+export interface UploadRequestView {
+  id: string;
+  peerName: string;
+  peerDeviceId: string;
+  /** The first UPLOAD_REQUEST_FILES file names (paths as the sender gave them). */
+  files: string[];
+  fileCount: number;
+  totalBytes: number;
+  /** Milliseconds since the epoch. */
+  expiresAt: number;
+  state: UploadRequestStatus;
+}
+
+/** How many file names an upload request carries to the UI. */
+export const UPLOAD_REQUEST_FILES = 50;
 
 export interface TransferView {
   id: string;
@@ -119,6 +203,27 @@ export interface Requests {
   'peers.add': (arg: { address: string }) => PeerState;
   'peers.remove': (arg: { id: string }) => null;
   'peers.check': (arg: { id: string }) => PeerState;
+  /**
+   * Ask the peer to pair. Answers once the code is known (both screens then show it); the
+   * outcome comes as a 'pairing' event. `pairingId` is the id of that event, to cancel with
+   * pairing.answer({id, approve: false}).
+   */
+  'peers.pair': (arg: { id: string }) => { pairingId: string; code: string; peerName: string; peerDeviceId: string };
+  /** What this device lets a paired peer do; the fields given change. */
+  'peers.permissions': (arg: { id: string; browse?: boolean; send?: boolean; autoAccept?: boolean }) => PeerState;
+  /** Stop trusting a peer ("Forget"): its next request is refused. It stays in the list, not paired. */
+  'peers.untrust': (arg: { id: string }) => PeerState;
+  /**
+   * Answer an incoming pairing (approve, with permissions, or decline); on an outgoing one,
+   * approve: false cancels it.
+   */
+  'pairing.answer': (arg: { id: string; approve: boolean; permissions?: Partial<PeerPermissions> }) => null;
+  /** The pairings waiting for an answer (for a page that opens while one is shown). */
+  'pairing.list': (arg: null) => PairingView[];
+  /** Accept or decline an upload request. */
+  'uploads.answer': (arg: { id: string; accept: boolean }) => null;
+  /** The upload requests waiting for an answer. */
+  'uploads.requests': (arg: null) => UploadRequestView[];
   'browse.list': (arg: { peer: string; path: string }) => RemoteEntry[];
   'transfers.list': (arg: null) => TransferView[];
   'transfers.upload': (arg: { peer: string; paths: string[]; to: string; conflict?: ConflictPolicy }) => TransferView;
@@ -147,6 +252,10 @@ export interface Events {
   transfer: TransferView;
   /** The live picture of a running transfer, at most LIVE_HZ a second. */
   live: LiveSnapshot;
+  /** A pairing began (its code is known) or ended. */
+  pairing: PairingView;
+  /** An upload waits for the person's answer, or was answered or expired. */
+  'upload-request': UploadRequestView;
 }
 
 export type RequestName = keyof Requests;
@@ -167,6 +276,13 @@ export const REQUEST_NAMES: readonly RequestName[] = [
   'peers.add',
   'peers.remove',
   'peers.check',
+  'peers.pair',
+  'peers.permissions',
+  'peers.untrust',
+  'pairing.answer',
+  'pairing.list',
+  'uploads.answer',
+  'uploads.requests',
   'browse.list',
   'transfers.list',
   'transfers.upload',
@@ -182,4 +298,4 @@ export const REQUEST_NAMES: readonly RequestName[] = [
   'dialog.chooseFiles',
 ];
 
-export const EVENT_NAMES: readonly EventName[] = ['device', 'peers', 'transfer', 'live'];
+export const EVENT_NAMES: readonly EventName[] = ['device', 'peers', 'transfer', 'live', 'pairing', 'upload-request'];

@@ -183,14 +183,19 @@ export class FerryClient {
     return !!t.expect?.some((e) => e.equals(fp)) || !!t.trust?.get(fp);
   }
 
-  /** Refuse to show or hand files to a device this side has not paired with. */
-  private requireTrusted(): void {
-    if (this.peerTrusted) return;
+  /** Why this side will not show or hand files to the peer (not paired), or undefined. */
+  private untrusted(): FerryError | undefined {
+    if (this.peerTrusted) return undefined;
     const p = this.session.peer;
-    throw new FerryError(
+    return new FerryError(
       'FERRY_ERR_NOT_TRUSTED',
       `${p.name} (${p.device}) at ${p.address} is not paired with this device: pair the two devices first (ferry pair ${p.address})`,
     );
+  }
+
+  private requireTrusted(): void {
+    const err = this.untrusted();
+    if (err) throw err;
   }
 
   /**
@@ -254,11 +259,8 @@ export class FerryClient {
 
   /** List a folder of the peer's share ('' is its root). */
   list(peerPath = '', onPart?: (entries: RemoteEntry[]) => void): Promise<RemoteEntry[]> {
-    try {
-      this.requireTrusted();
-    } catch (err) {
-      return Promise.reject(err as FerryError);
-    }
+    const untrusted = this.untrusted();
+    if (untrusted) return Promise.reject(untrusted);
     const all: RemoteEntry[] = [];
     return this.request<RemoteEntry[]>(
       (req) => this.session.control.send({ t: 'list', req, path: peerPath }),

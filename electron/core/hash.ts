@@ -14,7 +14,9 @@
 import xxhash from 'xxhash-wasm';
 import { DIGEST_SIZE } from './protocol/constants.js';
 
-const { h64Raw, h64ToString } = await xxhash();
+const api = await xxhash();
+const h64Raw = (data: Uint8Array, seed: bigint): bigint => api.h64Raw(data, seed);
+const h64ToString = (text: string): string => api.h64ToString(text);
 
 export const SEED_A = 0n;
 export const SEED_B = 0x9e3779b97f4a7c15n;

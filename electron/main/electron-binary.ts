@@ -14,11 +14,16 @@ import * as path from 'node:path';
 export type ElectronBinary = { path: string; reason?: undefined } | { path?: undefined; reason: string };
 
 /** The Electron executable if it is installed and there is a display to open a window on. */
-export function findElectronBinary(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): ElectronBinary {
+export function findElectronBinary(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): ElectronBinary {
   const found = installedElectron(env);
   if (!found.path) return found;
   if (platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY) {
-    return { reason: 'there is no display here (DISPLAY and WAYLAND_DISPLAY are unset), so Electron cannot open a window' };
+    return {
+      reason: 'there is no display here (DISPLAY and WAYLAND_DISPLAY are unset), so Electron cannot open a window',
+    };
   }
   return found;
 }
@@ -40,7 +45,9 @@ export function installedElectron(env: NodeJS.ProcessEnv = process.env): Electro
   const override = env.ELECTRON_OVERRIDE_DIST_PATH;
   if (override) {
     const exe = path.join(override, relative || defaultExecutable());
-    return fs.existsSync(exe) ? { path: exe } : { reason: `ELECTRON_OVERRIDE_DIST_PATH names no Electron executable (${exe})` };
+    return fs.existsSync(exe)
+      ? { path: exe }
+      : { reason: `ELECTRON_OVERRIDE_DIST_PATH names no Electron executable (${exe})` };
   }
   const notInstalled =
     "Electron's binary is not installed here (since Electron 42 it downloads at first launch; `npx install-electron` fetches it where there is network access)";

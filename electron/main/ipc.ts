@@ -25,7 +25,10 @@ export function registerRequests(ferry: FerryApp, indexUrl: string, window: () =
   const ctx: ShellContext = {
     chooseFolder: async (title) => {
       const win = window();
-      const options = { title, properties: ['openDirectory', 'createDirectory'] as ('openDirectory' | 'createDirectory')[] };
+      const options = {
+        title,
+        properties: ['openDirectory', 'createDirectory'] as ('openDirectory' | 'createDirectory')[],
+      };
       const r = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
       return r.canceled ? null : (r.filePaths[0] ?? null);
     },
@@ -39,7 +42,10 @@ export function registerRequests(ferry: FerryApp, indexUrl: string, window: () =
   for (const name of REQUEST_NAMES) {
     ipcMain.handle(requestChannel(name), async (event, arg: unknown): Promise<Result<unknown>> => {
       if (!isOurFrame(event.senderFrame, indexUrl)) {
-        return { ok: false, error: { code: 'FERRY_ERR_BAD_ARGUMENT', message: 'Refused a request from a page that is not Ferry' } };
+        return {
+          ok: false,
+          error: { code: 'FERRY_ERR_BAD_ARGUMENT', message: 'Refused a request from a page that is not Ferry' },
+        };
       }
       return dispatch(ferry, name, arg, ctx);
     });

@@ -74,6 +74,7 @@ async function createWindow(): Promise<void> {
   if (state.maximized) w.maximize();
   w.once('ready-to-show', () => w.show());
   w.on('close', () => saveWindowState(home, w));
+  w.on('focus', () => w.flashFrame(false));
   w.on('closed', () => {
     if (win === w) win = undefined;
   });
@@ -96,6 +97,12 @@ async function start(): Promise<void> {
   ferry = await FerryApp.start({ home });
   registerRequests(ferry, INDEX_URL, () => win);
   forwardEvents(ferry, () => win);
+  // A pairing or an upload waiting for an answer times out: draw the user's eye to the window.
+  const attention = (v: { state: string }): void => {
+    if (v.state === 'waiting' && win && !win.isDestroyed() && !win.isFocused()) win.flashFrame(true);
+  };
+  ferry.on('pairing', attention);
+  ferry.on('upload-request', attention);
   await createWindow();
 }
 

@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { findElectronBinary, type ElectronBinary } from './electron-binary.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const electron: ElectronBinary = process.env.FERRY_SHELL === 'browser' ? { reason: 'FERRY_SHELL=browser is set' } : findElectronBinary();
+const electron: ElectronBinary =
+  process.env.FERRY_SHELL === 'browser' ? { reason: 'FERRY_SHELL=browser is set' } : findElectronBinary();
 
 if (electron.path) {
   const child = spawn(electron.path, [path.join(here, 'main.js')], { stdio: 'inherit' });

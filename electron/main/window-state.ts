@@ -26,7 +26,11 @@ export function loadWindowState(home: string): WindowState {
     const raw = JSON.parse(fs.readFileSync(path.join(home, FILE), 'utf8')) as Partial<WindowState>;
     const int = (v: unknown): v is number => Number.isSafeInteger(v);
     if (!int(raw.width) || !int(raw.height)) return DEFAULT;
-    const size = { width: Math.max(MIN_WIDTH, raw.width), height: Math.max(MIN_HEIGHT, raw.height), maximized: raw.maximized === true };
+    const size = {
+      width: Math.max(MIN_WIDTH, raw.width),
+      height: Math.max(MIN_HEIGHT, raw.height),
+      maximized: raw.maximized === true,
+    };
     if (!int(raw.x) || !int(raw.y)) return size;
     const bounds = { x: raw.x, y: raw.y, width: size.width, height: size.height };
     return visible(bounds) ? { ...size, x: raw.x, y: raw.y } : size;

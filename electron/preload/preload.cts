@@ -19,6 +19,13 @@ const REQUESTS: Record<RequestName, true> = {
   'peers.add': true,
   'peers.remove': true,
   'peers.check': true,
+  'peers.pair': true,
+  'peers.permissions': true,
+  'peers.untrust': true,
+  'pairing.answer': true,
+  'pairing.list': true,
+  'uploads.answer': true,
+  'uploads.requests': true,
   'browse.list': true,
   'transfers.list': true,
   'transfers.upload': true,
@@ -34,7 +41,14 @@ const REQUESTS: Record<RequestName, true> = {
   'dialog.chooseFiles': true,
 };
 
-const EVENTS: Record<EventName, true> = { device: true, peers: true, transfer: true, live: true };
+const EVENTS: Record<EventName, true> = {
+  device: true,
+  peers: true,
+  transfer: true,
+  live: true,
+  pairing: true,
+  'upload-request': true,
+};
 
 /** What `window.ferry` is in the Electron window. */
 export interface FerryBridge {
@@ -46,12 +60,16 @@ export interface FerryBridge {
   platform: string;
 }
 
-const has = (table: object, name: unknown): boolean => typeof name === 'string' && Object.prototype.hasOwnProperty.call(table, name);
+const has = (table: object, name: unknown): boolean =>
+  typeof name === 'string' && Object.prototype.hasOwnProperty.call(table, name);
 
 const bridge: FerryBridge = {
   request<K extends RequestName>(name: K, arg: RequestArg<K>): Promise<Result<RequestResult<K>>> {
     if (!has(REQUESTS, name)) {
-      return Promise.resolve({ ok: false, error: { code: 'FERRY_ERR_BAD_ARGUMENT', message: `Unknown request ${String(name)}` } });
+      return Promise.resolve({
+        ok: false,
+        error: { code: 'FERRY_ERR_BAD_ARGUMENT', message: `Unknown request ${String(name)}` },
+      });
     }
     return ipcRenderer.invoke(`ferry:request:${name}`, arg) as Promise<Result<RequestResult<K>>>;
   },

@@ -52,7 +52,10 @@ export function attachPage(ws: WebSocket, app: FerryApp, opts: PageSocketOptions
   };
 
   const gone = (): FerryError =>
-    new FerryError('FERRY_ERR_IO', 'The browser tab holding the dropped files was closed or reloaded: drop the files again');
+    new FerryError(
+      'FERRY_ERR_IO',
+      'The browser tab holding the dropped files was closed or reloaded: drop the files again',
+    );
 
   const reader: StreamReader = (handle, position, length) =>
     new Promise<Uint8Array>((resolve, reject) => {
@@ -64,7 +67,12 @@ export function attachPage(ws: WebSocket, app: FerryApp, opts: PageSocketOptions
       nextRead = nextRead >= 0xffff_ffff ? 1 : nextRead + 1;
       const timer = setTimeout(() => {
         reads.delete(id);
-        reject(new FerryError('FERRY_ERR_TIMEOUT', `The browser tab did not hand over the dropped file's bytes within ${readTimeoutMs / 1000} s`));
+        reject(
+          new FerryError(
+            'FERRY_ERR_TIMEOUT',
+            `The browser tab did not hand over the dropped file's bytes within ${readTimeoutMs / 1000} s`,
+          ),
+        );
       }, readTimeoutMs);
       reads.set(id, { resolve, reject, timer, length });
       send({ type: 'read', id, handle, position, length });
@@ -86,7 +94,8 @@ export function attachPage(ws: WebSocket, app: FerryApp, opts: PageSocketOptions
     const r = settle(data.readUInt32BE(0));
     if (!r) return;
     const bytes = data.subarray(READ_ID_BYTES);
-    if (bytes.length > r.length) r.reject(new FerryError('FERRY_ERR_IO', 'The browser tab sent more bytes than were asked for'));
+    if (bytes.length > r.length)
+      r.reject(new FerryError('FERRY_ERR_IO', 'The browser tab sent more bytes than were asked for'));
     else r.resolve(bytes);
   };
 
@@ -104,7 +113,9 @@ export function attachPage(ws: WebSocket, app: FerryApp, opts: PageSocketOptions
     }
     if (msg.type === 'request' && typeof msg.name === 'string') {
       const id = msg.id;
-      void dispatch(app, msg.name, msg.arg ?? null, { reader }).then((result) => send({ type: 'response', id, result }));
+      void dispatch(app, msg.name, msg.arg ?? null, { reader }).then((result) =>
+        send({ type: 'response', id, result }),
+      );
     } else if (msg.type === 'read-error') {
       const why = typeof msg.message === 'string' ? msg.message.slice(0, 300) : 'unknown reason';
       settle(msg.id)?.reject(new FerryError('FERRY_ERR_IO', `The browser could not read a dropped file: ${why}`));

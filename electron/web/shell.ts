@@ -65,7 +65,15 @@ export async function startWebShell(opts: WebShellOptions): Promise<WebShell> {
   await new Promise<void>((resolve, reject) => {
     const fail = (e: NodeJS.ErrnoException): void => {
       const taken = e.code === 'EADDRINUSE' || e.code === 'EACCES';
-      reject(taken ? new FerryError('FERRY_ERR_BAD_ARGUMENT', `Port ${opts.port} on ${HOST} is not available for the UI: choose another, or 0 for any free one`, { cause: e }) : e);
+      reject(
+        taken
+          ? new FerryError(
+              'FERRY_ERR_BAD_ARGUMENT',
+              `Port ${opts.port} on ${HOST} is not available for the UI: choose another, or 0 for any free one`,
+              { cause: e },
+            )
+          : e,
+      );
     };
     server.once('error', fail);
     server.listen(opts.port ?? 0, HOST, () => {
@@ -90,7 +98,11 @@ export async function startWebShell(opts: WebShellOptions): Promise<WebShell> {
   server.on('request', (req, res) => {
     const { rawPath, query } = splitTarget(req.url);
     const deny = (status: number, text: string): void => {
-      res.writeHead(status, { ...securityHeaders(csp), 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+      res.writeHead(status, {
+        ...securityHeaders(csp),
+        'Content-Type': 'text/plain; charset=utf-8',
+        'Cache-Control': 'no-store',
+      });
       res.end(`${text}\n`);
     };
     if (!hostOk(req)) return deny(403, 'Forbidden: this server answers only to 127.0.0.1 and localhost');
@@ -98,7 +110,8 @@ export async function startWebShell(opts: WebShellOptions): Promise<WebShell> {
       res.setHeader('Allow', 'GET, HEAD');
       return deny(405, 'Method not allowed');
     }
-    if (!authorised(req, query)) return deny(403, 'Forbidden: open the address that "ferry ui" printed; it carries the access token');
+    if (!authorised(req, query))
+      return deny(403, 'Forbidden: open the address that "ferry ui" printed; it carries the access token');
     void resolveStatic(rendererDir, rawPath).then((found) => {
       if (!found) return deny(404, 'Not found');
       const { file, size } = found;
@@ -132,7 +145,8 @@ export async function startWebShell(opts: WebShellOptions): Promise<WebShell> {
     socket.on('error', () => undefined);
     const { rawPath, query } = splitTarget(req.url);
     if (rawPath !== WS_PATH) return refuse(socket, 404, 'Not Found');
-    if (!hostOk(req) || !origins.has(req.headers.origin ?? '') || !authorised(req, query)) return refuse(socket, 403, 'Forbidden');
+    if (!hostOk(req) || !origins.has(req.headers.origin ?? '') || !authorised(req, query))
+      return refuse(socket, 403, 'Forbidden');
     wss.handleUpgrade(req, socket, head, (ws) => attachPage(ws, opts.app, opts));
   });
 
@@ -163,7 +177,9 @@ function securityHeaders(csp: string): http.OutgoingHttpHeaders {
 
 /** Answer a refused WebSocket upgrade with a plain HTTP status and hang up. */
 function refuse(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n`);
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n`,
+  );
 }
 
 /**
@@ -173,7 +189,9 @@ function refuse(socket: Duplex, status: number, text: string): void {
 function splitTarget(target: string | undefined): { rawPath: string; query: URLSearchParams } {
   const t = target ?? '/';
   const q = t.indexOf('?');
-  return q < 0 ? { rawPath: t, query: new URLSearchParams() } : { rawPath: t.slice(0, q), query: new URLSearchParams(t.slice(q + 1)) };
+  return q < 0
+    ? { rawPath: t, query: new URLSearchParams() }
+    : { rawPath: t.slice(0, q), query: new URLSearchParams(t.slice(q + 1)) };
 }
 
 function readCookie(header: string | undefined, name: string): string | undefined {

@@ -95,7 +95,11 @@ export function metaCsp(html: string): string | undefined {
     if (!/http-equiv\s*=\s*["']?content-security-policy["'\s>/]/i.test(tag)) continue;
     const m = /\bcontent\s*=\s*(?:"([^"]*)"|'([^']*)')/i.exec(tag);
     const value = m?.[1] ?? m?.[2];
-    if (value) return value.replace(/&quot;/g, '"').replace(/&#39;|&apos;/g, "'").replace(/&amp;/g, '&');
+    if (value)
+      return value
+        .replace(/&quot;/g, '"')
+        .replace(/&#39;|&apos;/g, "'")
+        .replace(/&amp;/g, '&');
   }
   return undefined;
 }

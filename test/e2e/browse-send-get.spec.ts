@@ -1,8 +1,9 @@
 /**
  * The main path through Ferry's window, as a person takes it, against two real peers: add a
- * peer by its address, browse its share, drop files into one of its folders, download a folder
- * from it; each time the bytes on disk are checked, not only what the window says. The steps
- * build on each other (one peer list, one open folder), so they run in order.
+ * peer by its address, pair with it (both screens), browse its share, drop files into one of
+ * its folders, download a folder from it; each time the bytes on disk are checked, not only
+ * what the window says. The steps build on each other (one peer list, one open folder), so
+ * they run in order.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -10,8 +11,23 @@ import { expect, test } from '@playwright/test';
 import { detBytes, type DropFile, MiB, sha256 } from './helpers/bytes.js';
 import { fillShare, type Pair, startPair, when } from './helpers/pair.js';
 import { partialFiles, readTree, sha256File } from './helpers/tree.js';
-import { TERMINAL_STATES, type TransferRow, dragOver, drop, look, peerItem, readSamples, remoteRow, sampleAttributes, shownText, transferItem, transferRows, waitForEnd } from './helpers/ui.js';
+import {
+  TERMINAL_STATES,
+  type TransferRow,
+  dragOver,
+  drop,
+  look,
+  peerItem,
+  readSamples,
+  remoteRow,
+  sampleAttributes,
+  shownText,
+  transferItem,
+  transferRows,
+  waitForEnd,
+} from './helpers/ui.js';
 import { screenshot } from './helpers/screenshots.js';
+import { pairThroughUi } from './helpers/trust.js';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -25,7 +41,7 @@ test.afterAll(async () => {
   await pair?.dispose();
 });
 
-test('adds a peer by its address: it shows online, with its name', async () => {
+test('adds a peer by its address: it shows online, with its name; then pairs with it', async () => {
   const { page, a, b } = pair;
   await expect.poll(() => shownText(page.getByTestId('device-address'))).toContain(a.address);
   await expect.poll(() => shownText(page.getByTestId('shared-folder'))).toContain(a.shared);
@@ -57,6 +73,10 @@ test('adds a peer by its address: it shows online, with its name', async () => {
   await page.getByTestId('peer-add-input').press('Enter');
   await expect(peerItem(page, b.address)).toHaveCount(1);
   await expect(page.getByTestId('peer-item')).toHaveCount(1);
+
+  // Nothing can be browsed or sent before the two devices are paired; B's user lets A send
+  // without asking, so that the drops below need no answer there.
+  await pairThroughUi(pair, { autoAccept: true });
   await screenshot(page, 'peers');
 });
 
@@ -88,18 +108,27 @@ test('drops three files on the open folder: each reaches 100% and lands byte for
   await expect(view).toHaveAttribute('data-path', 'inbox');
   const expected = new Map(DROPPED.map((f) => [f.name, sha256(detBytes(f.seed, f.size))]));
   const before = await look(view);
-  const uploads = async (): Promise<TransferRow[]> => (await transferRows(page)).filter((r) => r.direction === 'upload');
+  const uploads = async (): Promise<TransferRow[]> =>
+    (await transferRows(page)).filter((r) => r.direction === 'upload');
   expect(await uploads(), 'no upload before the drop').toEqual([]);
   const bar = '[data-testid="transfer-item"][data-direction="upload"] [data-testid="transfer-progress"]';
   await sampleAttributes(page, 'uploadBars', bar, ['aria-valuenow']);
 
   const { dragoverCancelled } = await dragOver(view, DROPPED);
-  expect(dragoverCancelled, 'the folder accepts the drag (dragover cancelled, or the browser would not drop)').toBe(true);
+  expect(dragoverCancelled, 'the folder accepts the drag (dragover cancelled, or the browser would not drop)').toBe(
+    true,
+  );
   // The drop target lights up while files are over it.
-  await expect.poll(async () => look(view), { message: 'the drop target changes its class or aria/data attributes during the drag' }).not.toEqual(before);
+  await expect
+    .poll(async () => look(view), {
+      message: 'the drop target changes its class or aria/data attributes during the drag',
+    })
+    .not.toEqual(before);
   const { dropCancelled } = await drop(view);
   expect(dropCancelled, 'the folder takes the drop (or the browser would open the file)').toBe(true);
-  await expect.poll(async () => (await look(view)).className, { message: 'the highlight goes away after the drop' }).toBe(before.className);
+  await expect
+    .poll(async () => (await look(view)).className, { message: 'the highlight goes away after the drop' })
+    .toBe(before.className);
 
   // One transfer for the drop ("big.bin +2 more"), or one per file: either way every one ends done at 100%.
   await expect.poll(async () => (await uploads()).length, { message: 'the drop starts a transfer' }).toBeGreaterThan(0);
@@ -110,7 +139,10 @@ test('drops three files on the open folder: each reaches 100% and lands byte for
     })
     .toBe(true);
   const rows = await uploads();
-  expect(rows.length === 1 || rows.length === 3, `one transfer for the drop or one per file, got ${JSON.stringify(rows)}`).toBe(true);
+  expect(
+    rows.length === 1 || rows.length === 3,
+    `one transfer for the drop or one per file, got ${JSON.stringify(rows)}`,
+  ).toBe(true);
   if (rows.length === 1) {
     expect(rows[0]!.label).toMatch(/^(big\.bin|small one\.txt|small-two\.dat)\b.*\+\s*2\b/);
   } else {
@@ -124,7 +156,8 @@ test('drops three files on the open folder: each reaches 100% and lands byte for
   expect(bars.length, 'progress was seen').toBeGreaterThan(0);
   for (let i = 1; i < bars.length; i++) {
     bars[i]!.forEach((v, k) => {
-      if (bars[i - 1]![k] !== undefined && bars[i]!.length === bars[i - 1]!.length) expect(v, `bar ${k} at sample ${i}`).toBeGreaterThanOrEqual(bars[i - 1]![k]!);
+      if (bars[i - 1]![k] !== undefined && bars[i]!.length === bars[i - 1]!.length)
+        expect(v, `bar ${k} at sample ${i}`).toBeGreaterThanOrEqual(bars[i - 1]![k]!);
     });
   }
 

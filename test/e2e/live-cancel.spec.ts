@@ -10,7 +10,18 @@ import { detBytes, type DropFile, MiB, sha256 } from './helpers/bytes.js';
 import { type Pair, startPair, when } from './helpers/pair.js';
 import { screenshot } from './helpers/screenshots.js';
 import { partialFiles, sha256File, writeSparse } from './helpers/tree.js';
-import { dragOver, drop, look, peerItem, readSamples, remoteRow, sampleAttributes, transferItem, waitForEnd } from './helpers/ui.js';
+import { pairThroughUi } from './helpers/trust.js';
+import {
+  dragOver,
+  drop,
+  look,
+  peerItem,
+  readSamples,
+  remoteRow,
+  sampleAttributes,
+  transferItem,
+  waitForEnd,
+} from './helpers/ui.js';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -33,6 +44,7 @@ test.beforeAll(async ({ browser }) => {
   await page.getByTestId('peer-add-input').fill(b.address);
   await page.getByTestId('peer-add-input').press('Enter');
   await expect(peerItem(page, b.address)).toHaveAttribute('data-online', 'true');
+  await pairThroughUi(pair, { autoAccept: true });
 });
 
 test.afterAll(async () => {
@@ -62,15 +74,23 @@ test('the block map and the socket lanes move while a dropped file uploads to th
   if ((await page.getByTestId('block-map').count()) === 0) await item.click();
   const map = page.getByTestId('block-map');
   await expect(map).toBeVisible();
-  await expect.poll(async () => Number(await map.getAttribute('data-verified')), { message: 'blocks get verified' }).toBeGreaterThan(0);
+  await expect
+    .poll(async () => Number(await map.getAttribute('data-verified')), { message: 'blocks get verified' })
+    .toBeGreaterThan(0);
   // The picture for the docs a third of the way in, when the map shows both sides.
   await expect
-    .poll(async () => Number(await map.getAttribute('data-verified')) * 3 >= Number(await map.getAttribute('data-blocks')), { intervals: [50] })
+    .poll(
+      async () => Number(await map.getAttribute('data-verified')) * 3 >= Number(await map.getAttribute('data-blocks')),
+      { intervals: [50] },
+    )
     .toBe(true);
   await screenshot(page, 'transfers');
 
   expect(await waitForEnd(item, 60_000)).toBe('done');
-  test.info().annotations.push({ type: 'speed', description: `${LARGE.size / MiB} MiB dropped and uploaded in ${Date.now() - t0} ms` });
+  test.info().annotations.push({
+    type: 'speed',
+    description: `${LARGE.size / MiB} MiB dropped and uploaded in ${Date.now() - t0} ms`,
+  });
   await expect(item.getByTestId('transfer-progress')).toHaveAttribute('aria-valuenow', '100');
   expect(fs.existsSync(path.join(b.shared, 'inbox', LARGE.name)), 'not into the open folder').toBe(false);
   const file = path.join(b.shared, LARGE.name);
@@ -83,11 +103,15 @@ test('the block map and the socket lanes move while a dropped file uploads to th
   expect(total, 'the block map has blocks').toBeGreaterThan(1);
   // Seen partway: more than none and fewer than all, at more than one point in time.
   const partway = [...new Set(verified.filter((v) => v > 0 && v < total))];
-  expect(partway.length, `verified counts seen partway (of ${total}): ${JSON.stringify(verified.slice(0, 50))}`).toBeGreaterThanOrEqual(2);
+  expect(
+    partway.length,
+    `verified counts seen partway (of ${total}): ${JSON.stringify(verified.slice(0, 50))}`,
+  ).toBeGreaterThanOrEqual(2);
   // And never going back while the one transfer runs.
   const upTo = verified.findIndex((v) => v === total);
   const running = upTo < 0 ? verified : verified.slice(0, upTo + 1);
-  for (let i = 1; i < running.length; i++) expect(running[i]!, `verified count at sample ${i}`).toBeGreaterThanOrEqual(running[i - 1]!);
+  for (let i = 1; i < running.length; i++)
+    expect(running[i]!, `verified count at sample ${i}`).toBeGreaterThanOrEqual(running[i - 1]!);
 
   const lanes = (await readSamples(page, 'lanes')).flatMap((s) => s.values);
   expect(lanes.length, 'socket lanes appeared').toBeGreaterThan(0);
@@ -109,18 +133,29 @@ test('cancelling a running download leaves nothing behind on the receiving side'
     const item = transferItem(page, 'download', HUGE.name);
     await expect(item).toHaveAttribute('data-state', 'running');
     // Cancel once some bytes are in, so that there is a partial file to clean up.
-    await expect.poll(async () => Number(await item.getByTestId('transfer-progress').getAttribute('aria-valuenow')), { intervals: [20] }).toBeGreaterThan(0);
+    await expect
+      .poll(async () => Number(await item.getByTestId('transfer-progress').getAttribute('aria-valuenow')), {
+        intervals: [20],
+      })
+      .toBeGreaterThan(0);
     await item.getByTestId('transfer-cancel').click();
     expect(await waitForEnd(item, 20_000)).toBe('cancelled');
     const progress = Number(await item.getByTestId('transfer-progress').getAttribute('aria-valuenow'));
-    test.info().annotations.push({ type: 'progress', description: `cancelled at ${progress}% of ${HUGE.size / MiB} MiB` });
+    test
+      .info()
+      .annotations.push({ type: 'progress', description: `cancelled at ${progress}% of ${HUGE.size / MiB} MiB` });
     expect(progress, 'it was stopped partway').toBeLessThan(100);
 
     const final = path.join(a.downloads, HUGE.name);
     expect(fs.existsSync(final), `${final} after cancel`).toBe(false);
-    await expect.poll(() => partialFiles(a.downloads), { message: 'partial files and journals are removed' }).toEqual([]);
+    await expect
+      .poll(() => partialFiles(a.downloads), { message: 'partial files and journals are removed' })
+      .toEqual([]);
     // Something was received before the cancel: the watcher saw the partial file come and go.
-    expect([...seen].some((n) => n.endsWith('.ferrypart')), `names seen: ${[...seen].join(', ')}`).toBe(true);
+    expect(
+      [...seen].some((n) => n.endsWith('.ferrypart')),
+      `names seen: ${[...seen].join(', ')}`,
+    ).toBe(true);
   } finally {
     watcher.close();
   }

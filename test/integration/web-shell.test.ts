@@ -13,8 +13,9 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { FerryApp } from '../../electron/core/app/app-service.js';
+import { loadIdentity, TrustStore } from '../../electron/core/identity/index.js';
 import { startWebShell, MAX_MESSAGE_BYTES, type WebShell } from '../../electron/web/shell.js';
-import type { EventName, PeerState, Result, StreamedEntry, TransferView } from '../../shared/contract.js';
+import type { EventName, PairingView, PeerState, Result, StreamedEntry, TransferView } from '../../shared/contract.js';
 import type { ToPage, WsEvent } from '../../shared/ws-protocol.js';
 import { READ_ID_BYTES, WS_PATH } from '../../shared/ws-protocol.js';
 import { assertBuilt, collect, REPO, spawnFerry } from '../helpers/cli.js';
@@ -37,6 +38,7 @@ async function startApp(dir: string, name: string): Promise<FerryApp> {
   return FerryApp.start({
     home: path.join(dir, 'home'),
     peerCheckMs: 0,
+    discovery: false,
     defaults: { name, sharedFolder: path.join(dir, 'share'), downloadFolder: path.join(dir, 'downloads'), port: 0 },
   });
 }
@@ -54,6 +56,15 @@ beforeAll(async () => {
   fs.symlinkSync(path.join(base, 'secret.txt'), path.join(site, 'link.txt'));
   app = await startApp(path.join(base, 'a'), 'Alpha');
   peerApp = await startApp(path.join(base, 'b'), 'Beta');
+  // Paired through the engine (as `--trust` would), Beta taking Alpha's uploads without asking:
+  // these tests are about the shell, pairing has its own.
+  const [homeA, homeB] = [path.join(base, 'a', 'home'), path.join(base, 'b', 'home')];
+  TrustStore.load(homeA).add({ fingerprint: loadIdentity(homeB).fingerprint, name: 'Beta' });
+  TrustStore.load(homeB).add({
+    fingerprint: loadIdentity(homeA).fingerprint,
+    name: 'Alpha',
+    permissions: { autoAccept: true },
+  });
   peerShare = path.join(base, 'b', 'share');
   shell = await startWebShell({ app, rendererDir: site, readTimeoutMs: 2000 });
 });
@@ -451,7 +462,39 @@ describe('the contract over the WebSocket', () => {
     await one.close();
     await two.close();
     await expect.poll(() => app.listenerCount('peers')).toBe(before);
-    for (const name of ['device', 'transfer', 'live'] as const) expect(app.listenerCount(name)).toBe(0);
+    for (const name of ['device', 'transfer', 'live', 'pairing', 'upload-request'] as const)
+      expect(app.listenerCount(name)).toBe(0);
+  });
+});
+
+describe('pairing from the page', () => {
+  it("shows the page an incoming pairing with its code, and takes the page's answer", async () => {
+    const gammaDir = path.join(base, 'g');
+    const gamma = await startApp(gammaDir, 'Gamma');
+    try {
+      const page = await Page.open();
+      const onGamma = await gamma.addPeer(app.device().address);
+      const asked = gamma.pair(onGamma.id);
+      const shown = await page.event('pairing', (v) => v.direction === 'incoming' && v.state === 'waiting');
+      expect(shown.payload).toMatchObject({
+        peerName: 'Gamma',
+        peerDeviceId: gamma.device().deviceId,
+        code: (await asked).code,
+      });
+      expect(await page.value<PairingView[]>('pairing.list', null)).toEqual([shown.payload]);
+      const ended = new Promise<PairingView>((resolve) =>
+        gamma.on('pairing', (v) => v.state !== 'waiting' && resolve(v)),
+      );
+      await page.value('pairing.answer', { id: shown.payload.id, approve: true });
+      expect((await ended).state).toBe('accepted');
+      const after = await page.event('pairing', (v) => v.id === shown.payload.id && v.state !== 'waiting');
+      expect(after.payload.state).toBe('accepted');
+      const peers = await page.value<PeerState[]>('peers.list', null);
+      expect(peers.find((p) => p.deviceId === gamma.device().deviceId)).toMatchObject({ trusted: true, address: '' });
+      await page.close();
+    } finally {
+      await gamma.close();
+    }
   });
 });
 
@@ -584,7 +627,8 @@ describe('ferry ui', () => {
     await expect.poll(() => out.split('\n').length, { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
     const [uiLine = '', listenLine = ''] = out.split('\n');
     expect(uiLine).toMatch(/^ui at http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{32}$/);
-    expect(listenLine).toMatch(/^listening on 127\.0\.0\.1:\d+$/);
+    // Every interface by default: the line gives the address another device would use.
+    expect(listenLine).toMatch(/^listening on \d+\.\d+\.\d+\.\d+:\d+$/);
     const url = uiLine.slice('ui at '.length);
     const page = await fetch(url);
     expect(page.status).toBe(200);

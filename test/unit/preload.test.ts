@@ -47,7 +47,9 @@ const fakeElectron = {
 
 beforeAll(() => {
   if (!fs.existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`npm run build\` first (npm test does)`);
-  const M = Module as unknown as { _load(request: string, parent: { filename?: string } | null, isMain: boolean): unknown };
+  const M = Module as unknown as {
+    _load(request: string, parent: { filename?: string } | null, isMain: boolean): unknown;
+  };
   const original = M._load;
   M._load = function (request, parent, isMain) {
     if (parent?.filename === BUILT) requiredByPreload.push(request);
@@ -88,8 +90,21 @@ describe('the preload', () => {
 
   it('answers any other name with FERRY_ERR_BAD_ARGUMENT without touching IPC', async () => {
     invoked.length = 0;
-    for (const name of ['fs.readFile', 'device', 'constructor', '__proto__', 'toString', 'hasOwnProperty', '', 42, null]) {
-      await expect(bridge().request(name as string, null)).resolves.toMatchObject({ ok: false, error: { code: 'FERRY_ERR_BAD_ARGUMENT' } });
+    for (const name of [
+      'fs.readFile',
+      'device',
+      'constructor',
+      '__proto__',
+      'toString',
+      'hasOwnProperty',
+      '',
+      42,
+      null,
+    ]) {
+      await expect(bridge().request(name as string, null)).resolves.toMatchObject({
+        ok: false,
+        error: { code: 'FERRY_ERR_BAD_ARGUMENT' },
+      });
     }
     expect(invoked).toEqual([]);
   });

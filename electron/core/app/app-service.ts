@@ -1,7 +1,8 @@
 /**
  * The app service: everything a person can do with Ferry, once, for every shell (Electron,
- * browser, and tests). It owns the server, the peer list, the connections to peers and the
- * transfer list, persists settings, and emits the contract's events, coalesced for a UI.
+ * browser, and tests). It owns this device's identity and trusted devices, the server, the peer
+ * list, the connections to peers, pairings, upload requests and the transfer list, persists
+ * settings, and emits the contract's events, coalesced for a UI.
  */
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
@@ -11,88 +12,124 @@ import type {
   DeviceState,
   Events,
   LiveSnapshot,
+  PairingView,
+  PeerPermissions,
   PeerState,
   StreamedEntry,
   TransferView,
+  UploadRequestView,
 } from '../../../shared/contract.js';
-import { LIVE_HZ, PROGRESS_HZ } from '../../../shared/contract.js';
 import { FerryError, toErrorInfo } from '../../../shared/errors.js';
 import { labelFor } from '../../../shared/format.js';
 import { formatPeerAddress, parsePeerAddress } from '../../../shared/peer-address.js';
 import type { ConflictPolicy, RemoteEntry } from '../../../shared/types.js';
-import { chooseBlockSize } from '../blocks.js';
 import { FerryClient } from '../client.js';
+import { Discovery, type DiscoveryOptions } from '../discovery.js';
 import { fsError } from '../fs-guard.js';
-import { defaultIdentity, type DeviceIdentity } from '../identity.js';
-import type { LocalFile } from '../sender.js';
+import type { DeviceIdentity } from '../identity.js';
+import {
+  type Identity,
+  isDeviceId,
+  loadOrCreateIdentity,
+  normalizeDeviceId,
+  parseDeviceId,
+  TrustStore,
+} from '../identity/index.js';
+import { PROTOCOL_VERSION } from '../protocol/constants.js';
 import { FerryServer } from '../server.js';
-import type { Transfer } from '../transfer.js';
-import { LiveState } from './live.js';
-import { Throttle } from './throttle.js';
+import { reachableAddresses } from './addresses.js';
+import { Pairings } from './pairings.js';
+import { mergePeers, type NearbyDevice, type PeerRecord } from './peer-list.js';
 import { loadSettings, saveSettings, type StoredSettings } from './settings.js';
+import type { StreamReader } from './streamed.js';
+import { Throttle } from './throttle.js';
+import { refusedBy, TransferJobs } from './transfer-jobs.js';
+import { UploadRequests } from './upload-requests.js';
 
-/** Reads `length` bytes at `position` of a file the page holds (browser shell). */
-export type StreamReader = (handle: number, position: number, length: number) => Promise<Uint8Array>;
-
-type JobSpec =
-  | { kind: 'upload'; peer: string; paths: string[]; to: string; conflict: ConflictPolicy }
-  | {
-      kind: 'uploadStreamed';
-      peer: string;
-      to: string;
-      entries: StreamedEntry[];
-      reader: StreamReader;
-      conflict: ConflictPolicy;
-    }
-  | { kind: 'download'; peer: string; paths: string[]; conflict: ConflictPolicy }
-  | { kind: 'incoming' };
-
-interface Job {
-  view: TransferView;
-  spec: JobSpec;
-  engine: Transfer | undefined;
-  live: LiveState;
-  /** Coalesce what crosses to the UI: PROGRESS_HZ transfer updates, LIVE_HZ live pictures. */
-  emitter: Throttle;
-  liver: Throttle;
-}
+export type { StreamReader } from './streamed.js';
 
 export interface AppOptions {
   home: string;
   /** Settings used where the settings file has none (first run, tests). */
   defaults?: Partial<StoredSettings>;
-  identity?: DeviceIdentity;
   /** How often peers are checked, ms (0: never; tests call checkPeer). */
   peerCheckMs?: number;
   /** How many outgoing transfers run at once; the rest wait as 'queued'. */
   maxRunning?: number;
+  /** How long an upload waits for the person's answer before it is declined (default 60 s). */
+  askTimeoutMs?: number;
+  /**
+   * LAN discovery: false turns it off whatever the settings say (tests that count peers);
+   * an object overrides options (another UDP port or group, faster timers, one interface).
+   */
+  discovery?: false | Partial<Omit<DiscoveryOptions, 'port' | 'name' | 'deviceId' | 'protocolVersion'>>;
 }
 
-let nextJob = 1;
+/** An upload asks the person for a minute: long enough to look, short enough for the sender. */
+const ASK_TIMEOUT_MS = 60_000;
+/**
+ * The server's own timeout runs this much longer than ours, so that ours decides (and the UI is
+ * told the request expired); the server's is the backstop.
+ */
+const ASK_GRACE_MS = 2_000;
 
 export class FerryApp extends EventEmitter<{ [K in keyof Events]: [Events[K]] }> {
   private settings: StoredSettings;
   private server: FerryServer | undefined;
   private serverError: FerryError | undefined;
-  private readonly identity: DeviceIdentity;
-  private readonly peerStates = new Map<string, PeerState>();
+  private discovery: Discovery | undefined;
+  private discoveryWarning: string | undefined;
+  /** What this device says in its hello: its name, and the device ID its certificate proves. */
+  private readonly hello: DeviceIdentity;
+  private readonly records = new Map<string, PeerRecord>();
   private readonly clients = new Map<string, Promise<FerryClient>>();
-  private readonly jobs = new Map<string, Job>();
-  private readonly queue: Job[] = [];
+  private readonly jobs: TransferJobs;
   private peerTimer: NodeJS.Timeout | undefined;
-  private readonly maxRunning: number;
+  private readonly askTimeoutMs: number;
+  private readonly pairings: Pairings;
+  private readonly uploadRequests: UploadRequests;
+  private readonly peersEmitter: Throttle;
+  private closed = false;
 
-  private constructor(private readonly opts: AppOptions) {
+  private constructor(
+    private readonly opts: AppOptions,
+    /** This device's key and certificate: every connection is TLS with it. */
+    private readonly identity: Identity,
+    /** The devices this one trusts, with what each may do (home/trusted.json). */
+    private readonly trust: TrustStore,
+  ) {
     super();
     this.settings = loadSettings(opts.home, opts.defaults);
-    this.identity = opts.identity ?? { ...defaultIdentity(), name: this.settings.name };
-    this.maxRunning = opts.maxRunning ?? 3;
-    for (const p of this.settings.peers)
-      this.peerStates.set(p.id, { id: p.id, address: p.address, ...(p.name ? { name: p.name } : {}), online: false });
+    this.hello = { name: this.settings.name, device: identity.deviceId };
+    this.jobs = new TransferJobs(
+      {
+        client: (peerId) => this.trustedClient(peerId),
+        downloadFolder: () => this.settings.downloadFolder,
+        emitTransfer: (v) => this.emit('transfer', v),
+        emitLive: (snapshot) => this.emit('live', snapshot),
+        wantsLive: () => this.listenerCount('live') > 0,
+      },
+      opts.maxRunning ?? 3,
+    );
+    this.askTimeoutMs = opts.askTimeoutMs ?? ASK_TIMEOUT_MS;
+    for (const p of this.settings.peers) this.records.set(p.id, { ...p, online: false });
+    this.pairings = new Pairings((v) => this.emit('pairing', v));
+    this.uploadRequests = new UploadRequests((v) => this.emit('upload-request', v), this.askTimeoutMs);
+    // Discovery and the trust store can change the list many times a second: coalesced.
+    this.peersEmitter = new Throttle(10, () => this.emit('peers', this.peers()));
+    trust.on('change', () => this.emitPeers());
+    trust.on('warning', () => this.emit('device', this.device()));
   }
 
+  /**
+   * Load (or, on first run, make) this device's identity and its trusted devices, then start
+   * serving. A damaged identity stops here with FERRY_ERR_IDENTITY: a silent new one would
+   * break every pairing.
+   */
   static async start(opts: AppOptions): Promise<FerryApp> {
-    const app = new FerryApp(opts);
+    const identity = await loadOrCreateIdentity(opts.home);
+    const trust = TrustStore.load(opts.home);
+    const app = new FerryApp(opts, identity, trust);
     if (app.settings.serving) await app.startServer();
     const every = opts.peerCheckMs ?? 5000;
     if (every > 0) {
@@ -108,17 +145,23 @@ export class FerryApp extends EventEmitter<{ [K in keyof Events]: [Events[K]] }>
   device(): DeviceState {
     const a = this.server?.address();
     const s = this.settings;
+    const port = a?.port ?? s.port;
+    const addresses = reachableAddresses(s.host, port);
+    const warning = [this.trust.warning, this.discoveryWarning].filter(Boolean).join(' ');
     return {
       name: s.name,
-      deviceId: this.identity.device,
+      deviceId: this.identity.deviceId,
       host: a?.host ?? s.host,
-      port: a?.port ?? s.port,
-      address: a?.text ?? formatPeerAddress({ host: s.host, port: s.port }),
+      port,
+      address: addresses[0]!,
+      addresses,
+      discovery: s.discovery,
       sharedFolder: s.sharedFolder,
       downloadFolder: s.downloadFolder,
       readOnly: s.readOnly,
       serving: !!this.server,
       ...(this.serverError ? { error: toErrorInfo(this.serverError) } : {}),
+      ...(warning ? { warning } : {}),
     };
   }
 
@@ -129,7 +172,7 @@ export class FerryApp extends EventEmitter<{ [K in keyof Events]: [Events[K]] }>
       if (!name || name.length > 64)
         throw new FerryError('FERRY_ERR_BAD_ARGUMENT', 'A device name has 1 to 64 characters');
       next.name = name;
-      this.identity.name = name;
+      this.hello.name = name;
     }
     for (const k of ['sharedFolder', 'downloadFolder'] as const) {
       const v = patch[k];
@@ -139,6 +182,7 @@ export class FerryApp extends EventEmitter<{ [K in keyof Events]: [Events[K]] }>
     }
     if (patch.readOnly !== undefined) next.readOnly = patch.readOnly;
     if (patch.serving !== undefined) next.serving = patch.serving;
+    if (patch.discovery !== undefined) next.discovery = patch.discovery;
     if (patch.host !== undefined) next.host = patch.host;
     if (patch.port !== undefined) {
       if (!Number.isInteger(patch.port) || patch.port < 0 || patch.port > 65535) {
@@ -152,11 +196,18 @@ export class FerryApp extends EventEmitter<{ [K in keyof Events]: [Events[K]] }>
       next.readOnly !== this.settings.readOnly ||
       next.port !== this.settings.port ||
       next.host !== this.settings.host;
+    const rediscover = next.discovery !== this.settings.discovery;
+    const renamed = next.name !== this.settings.name;
     this.settings = next;
     this.save();
     if (restart) {
       await this.stopServer();
       if (next.serving) await this.startServer();
+    } else if (rediscover) {
+      await this.stopDiscovery();
+      await this.startDiscovery();
+    } else if (renamed) {
+      await this.discovery?.update({ name: next.name }).catch(() => undefined);
     }
     const d = this.device();
     this.emit('device', d);
@@ -168,7 +219,14 @@ export class FerryApp extends EventEmitter<{ [K in keyof Events]: [Events[K]] }>
     this.serverError = undefined;
     try {
       await fs.promises.mkdir(s.sharedFolder, { recursive: true });
-      const common = { root: s.sharedFolder, host: s.host, readOnly: s.readOnly, identity: this.identity };
+      const common = {
+        root: s.sharedFolder,
+        host: s.host,
+        readOnly: s.readOnly,
+        identity: this.hello,
+        tls: { identity: this.identity, trust: this.trust },
+        askTimeoutMs: this.askTimeoutMs + ASK_GRACE_MS,
+      };
       try {
         this.server = await FerryServer.start({ ...common, port: s.port });
       } catch (err) {
@@ -176,24 +234,67 @@ export class FerryApp extends EventEmitter<{ [K in keyof Events]: [Events[K]] }>
         if (!(err instanceof FerryError && err.code === 'FERRY_ERR_BAD_ARGUMENT')) throw err;
         this.server = await FerryServer.start({ ...common, port: 0 });
       }
-      this.server.on('transfer', (t) => this.trackIncoming(t));
+      this.server.on('transfer', (t) => this.jobs.trackIncoming(t));
+      this.server.on('pairing', (p) => this.pairings.incoming(p));
+      this.server.on('upload', (u) => {
+        const known = u.peer.fingerprint ? this.trust.get(u.peer.fingerprint) : undefined;
+        this.uploadRequests.add(u, known?.name || u.peer.name);
+      });
+      // Warnings are the CLI's to print (listening beyond loopback...); the UI shows the state.
+      this.server.on('warning', () => undefined);
     } catch (err) {
       this.server = undefined;
       this.serverError = err instanceof FerryError ? err : fsError(err, `sharing "${s.sharedFolder}"`);
     }
+    await this.startDiscovery();
   }
 
   private async stopServer(): Promise<void> {
+    await this.stopDiscovery();
     const s = this.server;
     this.server = undefined;
     await s?.close();
   }
 
+  /** Announce this device and listen for others, while serving and while the setting is on. */
+  private async startDiscovery(): Promise<void> {
+    this.discoveryWarning = undefined;
+    if (this.opts.discovery === false || !this.settings.discovery || !this.server || this.closed) return;
+    const d = new Discovery({
+      ...(this.opts.discovery ?? {}),
+      port: this.server.address().port,
+      name: this.settings.name,
+      deviceId: this.identity.deviceId,
+      protocolVersion: PROTOCOL_VERSION,
+    });
+    d.on('peer', () => this.emitPeers());
+    d.on('gone', () => this.emitPeers());
+    d.on('warning', () => undefined);
+    try {
+      await d.start();
+      this.discovery = d;
+    } catch (err) {
+      // Another program holds the discovery port: Ferry works, it just finds nobody by itself.
+      this.discoveryWarning = `Nearby devices are not listed: ${toErrorInfo(err).message}`;
+    }
+  }
+
+  private async stopDiscovery(): Promise<void> {
+    const d = this.discovery;
+    this.discovery = undefined;
+    if (d) {
+      d.removeAllListeners('peer');
+      await d.stop().catch(() => undefined);
+      this.emitPeers();
+    }
+  }
+
   private save(): void {
-    this.settings.peers = [...this.peerStates.values()].map((p) => ({
+    this.settings.peers = [...this.records.values()].map((p) => ({
       id: p.id,
       address: p.address,
       ...(p.name ? { name: p.name } : {}),
+      ...(p.deviceId ? { deviceId: p.deviceId } : {}),
     }));
     try {
       saveSettings(this.opts.home, this.settings);
@@ -204,107 +305,281 @@ export class FerryApp extends EventEmitter<{ [K in keyof Events]: [Events[K]] }>
 
   // ---- peers -------------------------------------------------------------------------------
 
+  /** The peers added by address, the trusted devices and the devices heard nearby, each once. */
   peers(): PeerState[] {
-    return [...this.peerStates.values()];
+    return mergePeers(this.records.values(), this.trust.list(), this.nearby());
+  }
+
+  /** Devices heard nearby, with an ID of the right form that is not ours. */
+  private nearby(): NearbyDevice[] {
+    const out: NearbyDevice[] = [];
+    for (const d of this.discovery?.peers() ?? []) {
+      if (!isDeviceId(d.deviceId)) continue;
+      const deviceId = normalizeDeviceId(d.deviceId);
+      if (deviceId === this.identity.deviceId) continue;
+      out.push({ deviceId, name: d.name, address: formatPeerAddress({ host: d.address, port: d.port }) });
+    }
+    return out;
   }
 
   private emitPeers(): void {
-    this.emit('peers', this.peers());
+    if (!this.closed) this.peersEmitter.soon();
   }
 
   /** Add a peer by host:port. A bad address is refused; an unreachable one is added, offline, with the reason. */
   async addPeer(address: string): Promise<PeerState> {
     const addr = formatPeerAddress(parsePeerAddress(address));
-    const existing = [...this.peerStates.values()].find((p) => p.address === addr);
+    const existing = [...this.records.values()].find((p) => p.address === addr);
     if (existing) return this.checkPeer(existing.id);
     const id = `p${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-    this.peerStates.set(id, { id, address: addr, online: false });
+    this.records.set(id, { id, address: addr, online: false });
     this.save();
     return this.checkPeer(id);
   }
 
+  /**
+   * Remove a peer from the list. A paired one is forgotten as well (it may no longer browse or
+   * send here): otherwise it would stay in the list as a trusted device.
+   */
   removePeer(id: string): void {
-    this.peer(id);
-    this.peerStates.delete(id);
+    const p = this.peer(id);
+    const record = this.records.get(id);
+    if (!record && !p.trusted) {
+      throw new FerryError(
+        'FERRY_ERR_UNSUPPORTED',
+        `${p.name ?? p.address} is listed because it announces itself nearby; turn off nearby devices to hide it`,
+      );
+    }
+    this.records.delete(id);
+    this.dropClient(id);
+    if (p.trusted && p.deviceId) this.trust.remove(p.deviceId);
+    this.save();
+    this.emitPeers();
+  }
+
+  private dropClient(id: string): void {
     void this.clients.get(id)?.then(
       (c) => c.close(),
       () => undefined,
     );
     this.clients.delete(id);
-    this.save();
-    this.emitPeers();
   }
 
+  /** The peer as listed; FERRY_ERR_NOT_FOUND when it is not (any more). */
   private peer(id: string): PeerState {
-    const p = this.peerStates.get(id);
+    const p = this.peers().find((x) => x.id === id);
     if (!p) throw new FerryError('FERRY_ERR_NOT_FOUND', 'That peer is no longer in the list');
     return p;
   }
 
+  /**
+   * The record to connect with: an added peer as is; a nearby or trusted device with a known
+   * address becomes an added peer (same id), its announced device ID pinned.
+   */
+  private record(id: string): PeerRecord {
+    const r = this.records.get(id);
+    if (r) return r;
+    const p = this.peer(id);
+    if (!p.address) {
+      throw new FerryError(
+        'FERRY_ERR_NOT_FOUND',
+        `The address of ${p.name ?? 'this device'} is not known here: it paired with this device from its side. Add it by the address its Ferry shows.`,
+      );
+    }
+    const made: PeerRecord = {
+      id,
+      address: p.address,
+      online: false,
+      ...(p.name ? { name: p.name } : {}),
+      ...(p.deviceId ? { deviceId: p.deviceId } : {}),
+    };
+    this.records.set(id, made);
+    this.save();
+    return made;
+  }
+
   /** A live connection to the peer, reused across requests and made again when it dropped. */
   private client(id: string): Promise<FerryClient> {
-    const p = this.peer(id);
+    const p = this.record(id);
     const cached = this.clients.get(id);
     if (cached) return cached;
-    const c = FerryClient.connect(p.address, { identity: this.identity, connectTimeoutMs: 4000 });
+    // The device ID seen here before is pinned: another certificate is refused, in words.
+    const expect = p.deviceId ? [parseDeviceId(p.deviceId)] : undefined;
+    const c = FerryClient.connect(p.address, {
+      identity: this.hello,
+      connectTimeoutMs: 4000,
+      tls: { identity: this.identity, trust: this.trust, ...(expect ? { expect } : {}) },
+    });
     this.clients.set(id, c);
     c.then(
-      (client) => client.session.once('close', () => this.clients.get(id) === c && this.clients.delete(id)),
+      (client) => {
+        client.session.once('close', () => this.clients.get(id) === c && this.clients.delete(id));
+        const r = this.records.get(id);
+        if (r && !r.deviceId) {
+          r.deviceId = client.peerDeviceId;
+          this.save();
+          this.emitPeers();
+        }
+      },
       () => this.clients.delete(id),
     );
     return c;
   }
 
+  /** A connection to a peer this device trusts; FERRY_ERR_NOT_TRUSTED ("Pair first") otherwise. */
+  private async trustedClient(id: string): Promise<FerryClient> {
+    const c = await this.client(id);
+    if (!c.peerTrusted) throw pairFirst(c.peerName);
+    return c;
+  }
+
   async checkPeer(id: string): Promise<PeerState> {
-    const p = this.peer(id);
-    let next: PeerState;
+    const r = this.records.get(id);
+    if (!r) return this.peer(id); // trusted or nearby only: nothing to connect to yet
+    const before = JSON.stringify({ ...r, checkedAt: 0 });
     try {
       const c = await this.client(id);
       await c.ping();
-      next = { id, address: p.address, name: c.peerName, online: true, checkedAt: Date.now() };
+      r.name = c.peerName;
+      r.online = true;
+      delete r.error;
     } catch (err) {
-      next = {
-        id,
-        address: p.address,
-        ...(p.name ? { name: p.name } : {}),
-        online: false,
-        error: toErrorInfo(err),
-        checkedAt: Date.now(),
-      };
+      r.online = false;
+      r.error = toErrorInfo(err);
     }
-    if (!this.peerStates.has(id)) return next;
-    const changed = JSON.stringify({ ...p, checkedAt: 0 }) !== JSON.stringify({ ...next, checkedAt: 0 });
-    this.peerStates.set(id, next);
-    if (changed) {
-      if (next.name !== p.name) this.save();
+    r.checkedAt = Date.now();
+    if (!this.records.has(id)) return this.peer(id);
+    if (JSON.stringify({ ...r, checkedAt: 0 }) !== before) {
+      this.save();
       this.emitPeers();
     }
-    return next;
+    return this.peer(id);
   }
 
   private async checkAllPeers(): Promise<void> {
-    await Promise.all([...this.peerStates.keys()].map((id) => this.checkPeer(id).catch(() => undefined)));
+    await Promise.all([...this.records.keys()].map((id) => this.checkPeer(id).catch(() => undefined)));
+  }
+
+  // ---- trust -------------------------------------------------------------------------------
+
+  /**
+   * Ask the peer to pair. Resolves once both screens show the code; the outcome comes as a
+   * 'pairing' event (and, accepted, the peer is trusted: client.ts records it).
+   */
+  async pair(id: string): Promise<{ pairingId: string; code: string; peerName: string; peerDeviceId: string }> {
+    const waiting = this.pairings.outgoingFor(id);
+    const view =
+      waiting ??
+      (await (async () => {
+        const r = this.record(id);
+        const c = await this.client(id);
+        return this.pairings.outgoing(c.pair(), {
+          id,
+          name: c.peerName,
+          deviceId: c.peerDeviceId,
+          address: r.address,
+        });
+      })());
+    return { pairingId: view.id, code: view.code, peerName: view.peerName, peerDeviceId: view.peerDeviceId };
+  }
+
+  answerPairing(id: string, approve: boolean, permissions?: Partial<PeerPermissions>): void {
+    this.pairings.answer(id, approve, permissions);
+  }
+
+  pendingPairings(): PairingView[] {
+    return this.pairings.list();
+  }
+
+  /** What this device lets a paired peer do. */
+  setPermissions(id: string, patch: Partial<PeerPermissions>): PeerState {
+    const p = this.peer(id);
+    if (!p.trusted || !p.deviceId) {
+      throw new FerryError(
+        'FERRY_ERR_NOT_TRUSTED',
+        `${p.name ?? p.address} is not paired with this device: pair it first`,
+      );
+    }
+    this.trust.update(p.deviceId, patch);
+    return this.peer(id);
+  }
+
+  /** Forget a paired peer: its next request is refused. It stays listed (if added), not paired. */
+  untrust(id: string): PeerState {
+    const p = this.peer(id);
+    if (p.deviceId) this.trust.remove(p.deviceId);
+    return this.peers().find((x) => x.id === id) ?? { ...p, trusted: false, permissions: undefined };
+  }
+
+  answerUpload(id: string, accept: boolean): void {
+    this.uploadRequests.answer(id, accept);
+  }
+
+  pendingUploads(): UploadRequestView[] {
+    return this.uploadRequests.list();
   }
 
   // ---- browsing ----------------------------------------------------------------------------
 
   async list(peerId: string, peerPath: string): Promise<RemoteEntry[]> {
-    const c = await this.client(peerId);
-    return c.list(peerPath);
+    const p = this.usable(peerId);
+    const c = await this.trustedClient(peerId);
+    try {
+      return await c.list(peerPath);
+    } catch (err) {
+      throw refusedBy(err, c.peerName || p.name || p.address);
+    }
+  }
+
+  /**
+   * A peer a transfer or a listing can start with: known to be paired (or not yet met: the
+   * connection decides), with an address. Says what to do otherwise.
+   */
+  private usable(id: string): PeerState {
+    const p = this.peer(id);
+    if (p.deviceId && !p.trusted) throw pairFirst(p.name ?? p.address);
+    this.record(id);
+    return p;
   }
 
   // ---- transfers ---------------------------------------------------------------------------
 
   transfers(): TransferView[] {
-    return [...this.jobs.values()].map((j) => ({ ...j.view }));
+    return this.jobs.list();
+  }
+
+  pause(id: string): void {
+    this.jobs.pause(id);
+  }
+
+  resume(id: string): void {
+    this.jobs.resume(id);
+  }
+
+  /** Retry a failed or cancelled transfer: the engine resumes from the partial files it kept. */
+  retry(id: string): void {
+    this.jobs.resume(id);
+  }
+
+  cancel(id: string): void {
+    this.jobs.cancel(id);
+  }
+
+  /** Forget finished transfers. */
+  clearFinished(): void {
+    this.jobs.clearFinished();
+  }
+
+  liveSnapshot(id: string): LiveSnapshot | null {
+    return this.jobs.liveSnapshot(id);
   }
 
   upload(peer: string, paths: string[], to: string, conflict: ConflictPolicy = 'rename'): TransferView {
-    const p = this.peer(peer);
+    const p = this.usable(peer);
     if (paths.length === 0)
       throw new FerryError('FERRY_ERR_BAD_ARGUMENT', 'Choose at least one file or folder to send');
     const label = labelFor(paths.map((x) => path.basename(x)));
-    return this.enqueue({ kind: 'upload', peer, paths, to, conflict }, 'upload', p, label);
+    return this.jobs.enqueue({ kind: 'upload', peer, paths, to, conflict }, 'upload', p, label);
   }
 
   uploadStreamed(
@@ -314,18 +589,23 @@ export class FerryApp extends EventEmitter<{ [K in keyof Events]: [Events[K]] }>
     reader: StreamReader,
     conflict: ConflictPolicy = 'rename',
   ): TransferView {
-    const p = this.peer(peer);
+    const p = this.usable(peer);
     if (!entries.some((e) => e.kind === 'file'))
       throw new FerryError('FERRY_ERR_BAD_ARGUMENT', 'Nothing to send: no files were dropped');
     const tops = [...new Set(entries.map((e) => e.path.split('/')[0]!))];
-    return this.enqueue({ kind: 'uploadStreamed', peer, to, entries, reader, conflict }, 'upload', p, labelFor(tops));
+    return this.jobs.enqueue(
+      { kind: 'uploadStreamed', peer, to, entries, reader, conflict },
+      'upload',
+      p,
+      labelFor(tops),
+    );
   }
 
   download(peer: string, paths: string[], conflict: ConflictPolicy = 'rename'): TransferView {
-    const p = this.peer(peer);
+    const p = this.usable(peer);
     if (paths.length === 0)
       throw new FerryError('FERRY_ERR_BAD_ARGUMENT', 'Choose at least one file or folder to download');
-    return this.enqueue(
+    return this.jobs.enqueue(
       { kind: 'download', peer, paths, conflict },
       'download',
       p,
@@ -333,238 +613,13 @@ export class FerryApp extends EventEmitter<{ [K in keyof Events]: [Events[K]] }>
     );
   }
 
-  private newJob(
-    spec: JobSpec,
-    view: Omit<
-      TransferView,
-      | 'id'
-      | 'createdAt'
-      | 'bytesDone'
-      | 'bytesTotal'
-      | 'filesDone'
-      | 'filesTotal'
-      | 'bytesPerSecond'
-      | 'etaSeconds'
-      | 'failures'
-    >,
-  ): Job {
-    const id = `j${nextJob++}`;
-    const job: Job = {
-      view: {
-        id,
-        createdAt: Date.now(),
-        bytesDone: 0,
-        bytesTotal: 0,
-        filesDone: 0,
-        filesTotal: 0,
-        bytesPerSecond: 0,
-        etaSeconds: null,
-        failures: [],
-        ...view,
-      },
-      spec,
-      engine: undefined,
-      live: new LiveState(id),
-      emitter: new Throttle(PROGRESS_HZ, () => this.emit('transfer', { ...job.view })),
-      liver: new Throttle(LIVE_HZ, () => this.emit('live', job.live.snapshot())),
-    };
-    this.jobs.set(id, job);
-    return job;
-  }
-
-  private enqueue(spec: JobSpec, direction: 'upload' | 'download', p: PeerState, label: string): TransferView {
-    const job = this.newJob(spec, {
-      direction,
-      incoming: false,
-      peer: p.address,
-      peerName: p.name ?? p.address,
-      label,
-      state: 'queued',
-    });
-    this.queue.push(job);
-    this.emitJob(job, true);
-    this.pump();
-    return { ...job.view };
-  }
-
-  private running(): number {
-    return [...this.jobs.values()].filter((j) => !j.view.incoming && j.engine && !j.engine.ended).length;
-  }
-
-  /** Start queued jobs while fewer than maxRunning run. */
-  private pump(): void {
-    while (this.queue.length > 0 && this.running() < this.maxRunning) {
-      const job = this.queue.shift()!;
-      if (job.view.state !== 'queued') continue;
-      void this.startAttempt(job);
-    }
-  }
-
-  private async startAttempt(job: Job): Promise<void> {
-    const spec = job.spec;
-    if (spec.kind === 'incoming') return;
-    job.view = { ...job.view, state: 'running', failures: [] };
-    delete job.view.error;
-    // Count it as running before the connection is up, so pump() does not over-start.
-    const placeholder = { ended: false } as Transfer;
-    job.engine = placeholder;
-    this.emitJob(job, true);
-    let t: Transfer;
-    try {
-      const c = await this.client(spec.peer);
-      if (job.engine !== placeholder) return; // cancelled meanwhile
-      if (spec.kind === 'upload') t = c.upload(spec.paths, { to: spec.to, conflict: spec.conflict });
-      else if (spec.kind === 'download')
-        t = c.download(spec.paths, { out: this.settings.downloadFolder, conflict: spec.conflict });
-      else t = c.uploadFiles(streamedFiles(spec.entries, spec.reader), { to: spec.to, conflict: spec.conflict });
-    } catch (err) {
-      job.engine = undefined;
-      job.view = { ...job.view, state: 'failed', error: toErrorInfo(err) };
-      this.emitJob(job, true);
-      this.pump();
-      return;
-    }
-    this.watch(job, t);
-  }
-
-  private watch(job: Job, t: Transfer): void {
-    job.engine = t;
-    t.on('files', (files) => {
-      job.live.setFiles(files);
-      this.emitLive(job, true);
-    });
-    t.on('block', (e) => {
-      job.live.block(e);
-      this.emitLive(job, false);
-    });
-    t.on('file', (e) => {
-      job.live.file(e);
-      this.emitLive(job, false);
-    });
-    t.on('socket', (s) => {
-      job.live.socket(s);
-      this.emitLive(job, false);
-    });
-    t.on('progress', (p) => {
-      job.view = {
-        ...job.view,
-        state: p.state,
-        bytesDone: p.bytesDone,
-        bytesTotal: p.bytesTotal,
-        filesDone: p.filesDone,
-        filesTotal: p.filesTotal,
-        bytesPerSecond: p.bytesPerSecond,
-        etaSeconds: p.etaSeconds,
-      };
-      this.emitJob(job, false);
-    });
-    t.on('end', (s) => {
-      job.view = {
-        ...job.view,
-        state: s.state,
-        failures: s.failures,
-        bytesPerSecond: 0,
-        etaSeconds: s.state === 'done' ? 0 : null,
-        ...(s.error ? { error: s.error } : s.failures[0] ? { error: s.failures[0].error } : {}),
-      };
-      this.emitJob(job, true);
-      this.emitLive(job, true);
-      this.pump();
-    });
-  }
-
-  private trackIncoming(t: Transfer): void {
-    const job = this.newJob(
-      { kind: 'incoming' },
-      {
-        direction: t.info.direction,
-        incoming: true,
-        peer: t.info.peer,
-        peerName: t.info.peerName,
-        label: t.info.label,
-        state: 'running',
-      },
-    );
-    this.watch(job, t);
-    this.emitJob(job, true);
-  }
-
-  private job(id: string): Job {
-    const j = this.jobs.get(id);
-    if (!j) throw new FerryError('FERRY_ERR_NOT_FOUND', 'That transfer is no longer in the list');
-    return j;
-  }
-
-  pause(id: string): void {
-    const j = this.job(id);
-    if (j.view.incoming)
-      throw new FerryError('FERRY_ERR_UNSUPPORTED', 'A transfer started by the peer can be cancelled, not paused');
-    if (j.view.state === 'queued') {
-      j.view = { ...j.view, state: 'paused' };
-      this.emitJob(j, true);
-      return;
-    }
-    j.engine?.pause();
-  }
-
-  resume(id: string): void {
-    const j = this.job(id);
-    if (j.view.incoming)
-      throw new FerryError('FERRY_ERR_UNSUPPORTED', 'Only the peer can restart a transfer it started');
-    if (j.engine && !j.engine.ended) return;
-    if (!['paused', 'failed', 'cancelled'].includes(j.view.state)) return;
-    j.view = { ...j.view, state: 'queued' };
-    delete j.view.error;
-    this.queue.push(j);
-    this.emitJob(j, true);
-    this.pump();
-  }
-
-  /** Retry a failed or cancelled transfer: the engine resumes from the partial files it kept. */
-  retry(id: string): void {
-    this.resume(id);
-  }
-
-  cancel(id: string): void {
-    const j = this.job(id);
-    if (j.engine && !j.engine.ended && j.engine.cancel) {
-      j.engine.cancel();
-      return;
-    }
-    if (['queued', 'paused'].includes(j.view.state)) {
-      j.engine = undefined;
-      j.view = { ...j.view, state: 'cancelled' };
-      this.emitJob(j, true);
-    }
-  }
-
-  /** Forget finished transfers. */
-  clearFinished(): void {
-    for (const [id, j] of this.jobs) if (['done', 'failed', 'cancelled'].includes(j.view.state)) this.jobs.delete(id);
-  }
-
-  liveSnapshot(id: string): LiveSnapshot | null {
-    return this.jobs.get(id)?.live.snapshot() ?? null;
-  }
-
-  private emitJob(job: Job, force: boolean): void {
-    if (force) job.emitter.now();
-    else job.emitter.soon();
-  }
-
-  private emitLive(job: Job, force: boolean): void {
-    if (this.listenerCount('live') === 0) return;
-    if (force) job.liver.now();
-    else job.liver.soon();
-  }
-
   async close(): Promise<void> {
+    this.closed = true;
     if (this.peerTimer) clearInterval(this.peerTimer);
-    for (const j of this.jobs.values()) {
-      j.emitter.cancel();
-      j.liver.cancel();
-      if (j.engine && !j.engine.ended && !j.view.incoming) j.engine.pause?.();
-    }
+    this.peersEmitter.cancel();
+    this.pairings.close();
+    this.uploadRequests.close();
+    this.jobs.close();
     for (const c of this.clients.values())
       void c.then(
         (x) => x.close(),
@@ -575,54 +630,10 @@ export class FerryApp extends EventEmitter<{ [K in keyof Events]: [Events[K]] }>
   }
 }
 
-/** Turn the page's dropped entries into sender files whose bytes are read from the page on demand. */
-function streamedFiles(entries: StreamedEntry[], reader: StreamReader): LocalFile[] {
-  return entries.map((e) => {
-    const entry = { path: e.path, kind: e.kind, size: e.size, mtime: Math.round(e.mtime), bs: chooseBlockSize(e.size) };
-    if (e.kind === 'dir' || e.handle === undefined) return { entry };
-    const handle = e.handle;
-    return {
-      entry,
-      open: () => Promise.resolve(prefetchingSource(e.size, (position, length) => reader(handle, position, length))),
-    };
-  });
-}
-
-/** Blocks read ahead from the page: each read is a round trip over the WebSocket. */
-const READ_AHEAD = 4;
-
-/**
- * A source over a page's File that reads the next READ_AHEAD blocks while the current one is
- * sent, so that the page round trip is not paid block by block (measured: 17-31 MiB/s without).
- */
-function prefetchingSource(size: number, read: (position: number, length: number) => Promise<Uint8Array>) {
-  const ahead = new Map<number, Promise<Uint8Array>>();
-  const fetch = (position: number, length: number): Promise<Uint8Array> => {
-    let p = ahead.get(position);
-    if (!p) {
-      p = read(position, length);
-      p.catch(() => undefined); // a read-ahead nobody asks for must not be an unhandled rejection
-    }
-    ahead.delete(position);
-    return p;
-  };
-  return {
-    read: async (buf: Buffer, offset: number, length: number, position: number): Promise<number> => {
-      const current = fetch(position, length);
-      for (let k = 1; k <= READ_AHEAD; k++) {
-        const next = position + k * length;
-        if (next >= size || ahead.has(next)) continue;
-        const p = read(next, Math.min(length, size - next));
-        p.catch(() => undefined);
-        ahead.set(next, p);
-      }
-      const bytes = await current;
-      buf.set(bytes.subarray(0, length), offset);
-      return Math.min(bytes.length, length);
-    },
-    close: (): Promise<void> => {
-      ahead.clear();
-      return Promise.resolve();
-    },
-  };
+/** Browsing or sending to a device this one has not paired with. */
+function pairFirst(name: string): FerryError {
+  return new FerryError(
+    'FERRY_ERR_NOT_TRUSTED',
+    `Pair first: ${name} is not paired with this device. Choose Pair, check that both screens show the same code, and approve it on ${name}.`,
+  );
 }

@@ -37,6 +37,19 @@ const handlers: Handlers = {
     return null;
   },
   'peers.check': (app, arg) => app.checkPeer(arg.id),
+  'peers.pair': (app, arg) => app.pair(arg.id),
+  'peers.permissions': (app, { id, ...patch }) => app.setPermissions(id, patch),
+  'peers.untrust': (app, arg) => app.untrust(arg.id),
+  'pairing.answer': (app, arg) => {
+    app.answerPairing(arg.id, arg.approve, arg.permissions);
+    return null;
+  },
+  'pairing.list': (app) => app.pendingPairings(),
+  'uploads.answer': (app, arg) => {
+    app.answerUpload(arg.id, arg.accept);
+    return null;
+  },
+  'uploads.requests': (app) => app.pendingUploads(),
   'browse.list': (app, arg) => app.list(arg.peer, arg.path),
   'transfers.list': (app) => app.transfers(),
   'transfers.upload': (app, arg) => app.upload(arg.peer, arg.paths, arg.to, arg.conflict),

@@ -29,6 +29,11 @@ const TITLES: Readonly<Record<ErrorCode, string>> = {
   FERRY_ERR_UNSUPPORTED: 'Not possible here',
   FERRY_ERR_BAD_ARGUMENT: 'Check what you entered',
   FERRY_ERR_INTERNAL: 'Something went wrong',
+  FERRY_ERR_NOT_TRUSTED: 'Not paired, or not allowed',
+  FERRY_ERR_IDENTITY_CHANGED: 'Warning: not the device you paired with',
+  FERRY_ERR_IDENTITY: "This device's identity is unusable",
+  FERRY_ERR_DECLINED: 'Declined',
+  FERRY_ERR_PAIRING: 'Pairing failed: the connection may be tampered with',
 };
 
 export function errorTitle(code: ErrorCode): string {

@@ -53,10 +53,17 @@ const MOVES: Record<string, (focus: number, count: number, page: number) => numb
 };
 
 /** The selection after a key, or null when the key is not a selection key. */
-export function keySelect(sel: Selection, names: readonly string[], key: string, mods: Modifiers, page: number): Selection | null {
+export function keySelect(
+  sel: Selection,
+  names: readonly string[],
+  key: string,
+  mods: Modifiers,
+  page: number,
+): Selection | null {
   const n = names.length;
   if (n === 0) return null;
-  if (mods.ctrl && (key === 'a' || key === 'A')) return { selected: new Set(names), anchor: sel.anchor, focus: sel.focus };
+  if (mods.ctrl && (key === 'a' || key === 'A'))
+    return { selected: new Set(names), anchor: sel.anchor, focus: sel.focus };
   if (key === ' ') {
     const at = sel.focus >= 0 ? sel.focus : 0;
     return clickSelect(sel, names, at, { ctrl: true, shift: false });

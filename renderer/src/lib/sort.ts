@@ -8,7 +8,8 @@ const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'bas
 
 export function sortEntries(entries: readonly RemoteEntry[], key: SortKey, dir: SortDir): RemoteEntry[] {
   const sign = dir === 'asc' ? 1 : -1;
-  const byName = (a: RemoteEntry, b: RemoteEntry) => collator.compare(a.name, b.name) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const byName = (a: RemoteEntry, b: RemoteEntry) =>
+    collator.compare(a.name, b.name) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   return [...entries].sort((a, b) => {
     const folders = Number(b.kind === 'dir') - Number(a.kind === 'dir');
     if (folders !== 0) return folders;

@@ -9,8 +9,13 @@ export function isSending(t: Pick<TransferView, 'direction' | 'incoming'>): bool
   return (t.direction === 'upload') !== t.incoming;
 }
 
-export function directionText(t: Pick<TransferView, 'direction' | 'incoming' | 'peerName'>): { arrow: string; text: string } {
-  return isSending(t) ? { arrow: '↑', text: `Sending to ${t.peerName}` } : { arrow: '↓', text: `Receiving from ${t.peerName}` };
+export function directionText(t: Pick<TransferView, 'direction' | 'incoming' | 'peerName'>): {
+  arrow: string;
+  text: string;
+} {
+  return isSending(t)
+    ? { arrow: '↑', text: `Sending to ${t.peerName}` }
+    : { arrow: '↓', text: `Receiving from ${t.peerName}` };
 }
 
 export const STATE_TEXT: Readonly<Record<TransferState, string>> = {

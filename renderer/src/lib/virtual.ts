@@ -11,7 +11,13 @@ export interface RowWindow {
   offset: number;
 }
 
-export function visibleRows(scrollTop: number, viewport: number, rowHeight: number, count: number, overscan = 6): RowWindow {
+export function visibleRows(
+  scrollTop: number,
+  viewport: number,
+  rowHeight: number,
+  count: number,
+  overscan = 6,
+): RowWindow {
   if (count <= 0 || rowHeight <= 0) return { start: 0, end: 0, offset: 0 };
   const first = Math.floor(Math.max(0, scrollTop) / rowHeight);
   const start = Math.max(0, Math.min(count - 1, first) - overscan);

@@ -51,7 +51,12 @@ export class WebBridge implements Bridge {
   request<K extends RequestName>(name: K, arg: RequestArg<K>): Promise<RequestResult<K>> {
     return new Promise<RequestResult<K>>((resolve, reject) => {
       if (this.#state === 'closed' || this.#closed) {
-        reject(new FerryError('FERRY_ERR_CONNECTION_LOST', 'Ferry is not connected right now; try again when the banner is gone'));
+        reject(
+          new FerryError(
+            'FERRY_ERR_CONNECTION_LOST',
+            'Ferry is not connected right now; try again when the banner is gone',
+          ),
+        );
         return;
       }
       const id = this.#nextId++;
@@ -152,14 +157,17 @@ export class WebBridge implements Bridge {
   async #read(ws: WebSocket, m: WsRead): Promise<void> {
     const file = this.#files.get(m.handle);
     const fail = (message: string) => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'read-error', id: m.id, message } satisfies FromPage));
+      if (ws.readyState === ws.OPEN)
+        ws.send(JSON.stringify({ type: 'read-error', id: m.id, message } satisfies FromPage));
     };
     if (!file) return fail('That file is no longer available to this page; drop it again');
     let bytes: ArrayBuffer;
     try {
       bytes = await file.slice(m.position, m.position + m.length).arrayBuffer();
     } catch (err) {
-      return fail(`Could not read "${file.name}" (was it moved or changed?): ${err instanceof Error ? err.message : String(err)}`);
+      return fail(
+        `Could not read "${file.name}" (was it moved or changed?): ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
     if (ws.readyState !== ws.OPEN) return;
     const out = new Uint8Array(READ_ID_BYTES + bytes.byteLength);

@@ -1,6 +1,7 @@
 /**
  * Two real peers for a spec file: A, whose UI the browser drives, and B, whose shared folder
- * the tests fill, browse, send to and fetch from. Each runs `ferry ui` in its own process.
+ * the tests fill, browse, send to and fetch from. Each runs `ferry ui` in its own process, and
+ * each has its UI open (B's to approve pairings and uploads, as its user would).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -15,6 +16,8 @@ export interface Pair {
   context: BrowserContext;
   /** A's UI. */
   page: Page;
+  /** B's UI. */
+  pageB: Page;
   dispose(): Promise<void>;
 }
 
@@ -27,11 +30,14 @@ export async function startPair(browser: Browser, fillB: (shared: string) => voi
     context = await browser.newContext();
     const page = await context.newPage();
     await openUi(page, a);
+    const pageB = await context.newPage();
+    await openUi(pageB, b);
     const pair: Pair = {
       a,
       b,
       context,
       page,
+      pageB,
       async dispose() {
         await context!.close().catch(() => undefined);
         await Promise.all([a!.dispose(), b.dispose()]);

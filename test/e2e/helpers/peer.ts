@@ -92,6 +92,11 @@ export interface PeerOptions {
   name: string;
   /** Called with the shared folder before the peer starts, to fill it. */
   fill?: (shared: string) => void;
+  /**
+   * Announce itself and list nearby devices (default false: peers on one machine would find
+   * each other, and every other Ferry on the network, and the tests count peers).
+   */
+  discovery?: boolean;
 }
 
 export interface Peer {
@@ -103,7 +108,7 @@ export interface Peer {
   downloads: string;
   /** The browser shell's page, token included. */
   url: string;
-  /** `127.0.0.1:PORT` of its Ferry server: what another peer adds. */
+  /** `HOST:PORT` of its Ferry server as `ferry ui` prints it: what another peer adds. */
   address: string;
   child: ChildProcess;
   stdout: LineReader;
@@ -121,9 +126,12 @@ export async function startPeer(opts: PeerOptions): Promise<Peer> {
   const shared = path.join(dir, 'shared');
   const downloads = path.join(dir, 'downloads');
   for (const d of [home, shared, downloads]) fs.mkdirSync(d, { recursive: true });
-  // The name is a setting, not a flag: a first-run settings file with only the name, the way a
-  // person would have renamed the device before.
-  fs.writeFileSync(path.join(home, 'settings.json'), JSON.stringify({ name: opts.name }) + '\n');
+  // The name is a setting, not a flag: a first-run settings file with only the name (and
+  // whether to look for nearby devices), the way a person would have set them before.
+  fs.writeFileSync(
+    path.join(home, 'settings.json'),
+    JSON.stringify({ version: 2, name: opts.name, discovery: opts.discovery ?? false }) + '\n',
+  );
   opts.fill?.(shared);
 
   const child = spawn(

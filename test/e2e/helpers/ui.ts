@@ -17,14 +17,18 @@ export async function openUi(page: Page, peer: Peer): Promise<void> {
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto(peer.url);
   await expect
-    .poll(() => shownText(page.getByTestId('device-name')), { message: `the UI at ${peer.url} shows the device name (page errors: ${errors.join('; ')})` })
+    .poll(() => shownText(page.getByTestId('device-name')), {
+      message: `the UI at ${peer.url} shows the device name (page errors: ${errors.join('; ')})`,
+    })
     .toContain(peer.name);
 }
 
 /** What a person reads in an element: a field's value, or the element's text. */
 export async function shownText(el: Locator): Promise<string> {
   if ((await el.count()) !== 1) return '';
-  return el.evaluate((e: Element) => (e instanceof HTMLInputElement || e instanceof HTMLTextAreaElement ? e.value : (e.textContent ?? '')));
+  return el.evaluate((e: Element) =>
+    e instanceof HTMLInputElement || e instanceof HTMLTextAreaElement ? e.value : (e.textContent ?? ''),
+  );
 }
 
 export function peerItem(page: Page, address: string): Locator {
@@ -73,7 +77,12 @@ export async function dragOver(target: Locator, files: DropFile[]): Promise<{ dr
     const g = globalThis as PageGlobals;
     const dt = new DataTransfer();
     for (const f of list) {
-      dt.items.add(new File([g.__ferryDetBytes(f.seed, f.size)], f.name, { type: 'application/octet-stream', lastModified: f.mtime }));
+      dt.items.add(
+        new File([g.__ferryDetBytes(f.seed, f.size)], f.name, {
+          type: 'application/octet-stream',
+          lastModified: f.mtime,
+        }),
+      );
     }
     dt.effectAllowed = 'all';
     const r = el.getBoundingClientRect();
@@ -165,9 +174,15 @@ export async function sampleAttributes(page: Page, key: string, selector: string
   );
 }
 
-export async function readSamples(page: Page, key: string): Promise<{ t: number; values: Record<string, string | null>[] }[]> {
+export async function readSamples(
+  page: Page,
+  key: string,
+): Promise<{ t: number; values: Record<string, string | null>[] }[]> {
   return page.evaluate((key) => {
-    const g = globalThis as unknown as Record<string, { samples: { t: number; values: Record<string, string | null>[] }[]; stop: () => void }>;
+    const g = globalThis as unknown as Record<
+      string,
+      { samples: { t: number; values: Record<string, string | null>[] }[]; stop: () => void }
+    >;
     const s = g[key];
     if (!s) return [];
     s.stop();

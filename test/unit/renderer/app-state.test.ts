@@ -59,10 +59,19 @@ describe('AppState', () => {
     expect(app.liveId).toBe('c');
   });
 
-  it('keeps live blocks out of reactive state; the viewed transfer\'s sockets follow its snapshots', async () => {
+  it("keeps live blocks out of reactive state; the viewed transfer's sockets follow its snapshots", async () => {
     const { bridge, app } = await started('web');
     bridge.emit('transfer', transfer({ id: 'j1' }));
-    const socket = { id: 1, local: '127.0.0.1:5000', remote: '127.0.0.1:7200', state: 'open' as const, bytesInFlight: 10, bytesSent: 100, bytesReceived: 0, bytesPerSecond: 50 };
+    const socket = {
+      id: 1,
+      local: '127.0.0.1:5000',
+      remote: '127.0.0.1:7200',
+      state: 'open' as const,
+      bytesInFlight: 10,
+      bytesSent: 100,
+      bytesReceived: 0,
+      bytesPerSecond: 50,
+    };
     bridge.emit('live', snapshot('j1', [2, 2, 1, 0], { sockets: [socket], carriers: [[2, 1]] }));
     expect(app.live.version('j1')).toBe(1);
     expect(app.live.blocks('j1')?.blocks).toEqual(Uint8Array.from([2, 2, 1, 0]));
@@ -76,17 +85,26 @@ describe('AppState', () => {
 
   it('shows an error from a failed request as {code, message}, until dismissed', async () => {
     const { bridge, app } = await started('web', {
-      'transfers.pause': () => fail('FERRY_ERR_UNSUPPORTED', 'A transfer started by the peer can be cancelled, not paused'),
+      'transfers.pause': () =>
+        fail('FERRY_ERR_UNSUPPORTED', 'A transfer started by the peer can be cancelled, not paused'),
     });
     await app.control('pause', 'j1');
     expect(bridge.callsOf('transfers.pause')).toEqual([{ id: 'j1' }]);
-    expect(app.error).toEqual({ code: 'FERRY_ERR_UNSUPPORTED', message: 'A transfer started by the peer can be cancelled, not paused' });
+    expect(app.error).toEqual({
+      code: 'FERRY_ERR_UNSUPPORTED',
+      message: 'A transfer started by the peer can be cancelled, not paused',
+    });
     app.dismissError();
     expect(app.error).toBeNull();
   });
 
   it('adds a peer (unreachable ones too, offline with the reason) and forgets the selection when it is removed', async () => {
-    const offline = peer({ id: 'p9', address: '10.9.9.9:7117', online: false, error: { code: 'FERRY_ERR_UNREACHABLE', message: 'Nothing answers at 10.9.9.9:7117' } });
+    const offline = peer({
+      id: 'p9',
+      address: '10.9.9.9:7117',
+      online: false,
+      error: { code: 'FERRY_ERR_UNREACHABLE', message: 'Nothing answers at 10.9.9.9:7117' },
+    });
     const { bridge, app } = await started('web', {
       'peers.add': () => offline,
       'peers.remove': () => null,
@@ -105,14 +123,15 @@ describe('AppState', () => {
     expect(app.browse.peerId).toBeNull();
   });
 
-  it('lets a refused add throw to the form with the engine\'s code', async () => {
+  it("lets a refused add throw to the form with the engine's code", async () => {
     const { app } = await started('web', { 'peers.add': () => fail('FERRY_ERR_BAD_ARGUMENT', 'bad') });
     await expect(app.addPeer('x:1')).rejects.toBeInstanceOf(FerryError);
   });
 
   it('downloads the selected entries by their paths from the top of the share', async () => {
     const { bridge, app } = await started('web', {
-      'browse.list': ({ path }) => (path === '' ? [entry('photos', 'dir')] : [entry('b.jpg'), entry('a.jpg'), entry('2023', 'dir')]),
+      'browse.list': ({ path }) =>
+        path === '' ? [entry('photos', 'dir')] : [entry('b.jpg'), entry('a.jpg'), entry('2023', 'dir')],
       'transfers.download': () => transfer({ id: 'd1', direction: 'download' }),
     });
     bridge.emit('peers', [peer()]);
@@ -121,7 +140,9 @@ describe('AppState', () => {
     app.browse.click(0, { ctrl: false, shift: false }); // 2023 (folders first)
     app.browse.click(2, { ctrl: false, shift: true }); // ..b.jpg
     await app.download();
-    expect(bridge.callsOf('transfers.download')).toEqual([{ peer: 'p1', paths: ['photos/2023', 'photos/a.jpg', 'photos/b.jpg'] }]);
+    expect(bridge.callsOf('transfers.download')).toEqual([
+      { peer: 'p1', paths: ['photos/2023', 'photos/a.jpg', 'photos/b.jpg'] },
+    ]);
     expect(app.transfer('d1')).toBeDefined();
   });
 
@@ -169,7 +190,10 @@ describe('AppState', () => {
 
   it('saves device settings through the engine and shows what it answered', async () => {
     const { bridge, app } = await started('web', {
-      'device.update': (patch) => (patch.sharedFolder === 'relative' ? fail('FERRY_ERR_BAD_ARGUMENT', 'Choose a full folder path, not "relative"') : device({ ...patch })),
+      'device.update': (patch) =>
+        patch.sharedFolder === 'relative'
+          ? fail('FERRY_ERR_BAD_ARGUMENT', 'Choose a full folder path, not "relative"')
+          : device({ ...patch }),
     });
     expect(await app.updateDevice({ readOnly: true })).toBe(true);
     expect(app.device?.readOnly).toBe(true);

@@ -8,7 +8,11 @@ import { peer, startedBridge, transfer } from './fixtures.js';
 
 describe('App', () => {
   it('shows the device, peers and transfers, an error banner that can be dismissed, and a disconnected banner', async () => {
-    const bridge = startedBridge('web', { 'transfers.retry': () => fail('FERRY_ERR_UNREACHABLE', 'Nothing answers at 127.0.0.1:7200') }, { peers: [peer()], transfers: [transfer({ state: 'failed' })] });
+    const bridge = startedBridge(
+      'web',
+      { 'transfers.retry': () => fail('FERRY_ERR_UNREACHABLE', 'Nothing answers at 127.0.0.1:7200') },
+      { peers: [peer()], transfers: [transfer({ state: 'failed' })] },
+    );
     const app = new AppState(bridge);
     await app.start();
     render(App, { props: { app } });

@@ -1,13 +1,22 @@
 /** The live view's pure drawing: block map cells and colours, merging, socket lanes. */
 import { describe, expect, it } from 'vitest';
-import { BLOCK_FAILED, BLOCK_INFLIGHT, BLOCK_PENDING, BLOCK_RETRIED, BLOCK_VERIFIED } from '../../../shared/contract.js';
+import {
+  BLOCK_FAILED,
+  BLOCK_INFLIGHT,
+  BLOCK_PENDING,
+  BLOCK_RETRIED,
+  BLOCK_VERIFIED,
+} from '../../../shared/contract.js';
 import { decodeBase64 } from '../../../renderer/src/lib/live/blocks.js';
 import { blockMapHeight, drawBlockMap, layoutBlockMap } from '../../../renderer/src/lib/live/draw-block-map.js';
 import { drawSocketLanes, laneScale } from '../../../renderer/src/lib/live/draw-socket-lanes.js';
 import { BLOCK_COLORS, socketColor } from '../../../renderer/src/lib/live/palette.js';
 import { RecordingContext } from './recording-context.js';
 
-const data = (states: number[], carriers: [number, number][] = []) => ({ blocks: Uint8Array.from(states), carriers: new Map(carriers) });
+const data = (states: number[], carriers: [number, number][] = []) => ({
+  blocks: Uint8Array.from(states),
+  carriers: new Map(carriers),
+});
 
 describe('decodeBase64', () => {
   it('decodes what Buffer encodes, at every length and byte value', () => {
@@ -25,7 +34,13 @@ describe('drawBlockMap', () => {
     const stats = drawBlockMap(ctx, data(states), { width: 100, height: 20, maxCell: 10 });
     expect(stats).toMatchObject({ cell: 10, gap: 1, cols: 10, cells: 5, perCell: 1, total: 5, verified: 2 });
     // In-flight without a known carrier keeps the generic in-flight colour.
-    const expected = [BLOCK_COLORS[BLOCK_PENDING], BLOCK_COLORS[BLOCK_VERIFIED], BLOCK_COLORS[BLOCK_FAILED], BLOCK_COLORS[BLOCK_RETRIED], BLOCK_COLORS[BLOCK_INFLIGHT]];
+    const expected = [
+      BLOCK_COLORS[BLOCK_PENDING],
+      BLOCK_COLORS[BLOCK_VERIFIED],
+      BLOCK_COLORS[BLOCK_FAILED],
+      BLOCK_COLORS[BLOCK_RETRIED],
+      BLOCK_COLORS[BLOCK_INFLIGHT],
+    ];
     expect(states.map((_, i) => ctx.colorAt(i * 10 + 4, 4))).toEqual(expected);
     expect(ctx.rects).toHaveLength(5);
     // A gap between cells while they are big.
@@ -35,7 +50,18 @@ describe('drawBlockMap', () => {
 
   it('colours a block in flight by the socket carrying it', () => {
     const ctx = new RecordingContext();
-    drawBlockMap(ctx, data([BLOCK_INFLIGHT, BLOCK_INFLIGHT, BLOCK_INFLIGHT], [[0, 1], [1, 2], [2, 1]]), { width: 30, height: 10, maxCell: 10 });
+    drawBlockMap(
+      ctx,
+      data(
+        [BLOCK_INFLIGHT, BLOCK_INFLIGHT, BLOCK_INFLIGHT],
+        [
+          [0, 1],
+          [1, 2],
+          [2, 1],
+        ],
+      ),
+      { width: 30, height: 10, maxCell: 10 },
+    );
     expect([5, 15, 25].map((x) => ctx.colorAt(x, 5))).toEqual([socketColor(1), socketColor(2), socketColor(1)]);
     expect(socketColor(1)).not.toBe(socketColor(2));
   });
@@ -138,16 +164,27 @@ describe('drawSocketLanes', () => {
   it('ends a closed lane at zero, dimmed, whatever its last sample was', () => {
     const ctx = new RecordingContext();
     const history = [10, 80, 100];
-    drawSocketLanes(ctx, [{ id: 1, open: true, color: socketColor(1), history }], { width: 59, height: 30, samples: 60 });
+    drawSocketLanes(ctx, [{ id: 1, open: true, color: socketColor(1), history }], {
+      width: 59,
+      height: 30,
+      samples: 60,
+    });
     const open = ctx.strokes[0]!;
     ctx.reset();
-    drawSocketLanes(ctx, [{ id: 1, open: false, color: socketColor(1), history }], { width: 59, height: 30, samples: 60 });
+    drawSocketLanes(ctx, [{ id: 1, open: false, color: socketColor(1), history }], {
+      width: 59,
+      height: 30,
+      samples: 60,
+    });
     const closed = ctx.strokes[0]!;
     // One 30 px lane: zero sits on its floor at y 27, the peak at the top of its band, y 3.
     expect(open.points.at(-1), 'an open lane ends at its last speed').toEqual([59, 3]);
     expect(closed.points).toHaveLength(4);
     expect(closed.points.at(-1), 'a closed lane ends at zero, at the right edge').toEqual([59, 27]);
-    expect(closed.points.slice(0, 3).map((p) => p[1]), 'its history stays, moved left by one').toEqual(open.points.map((p) => p[1]));
+    expect(
+      closed.points.slice(0, 3).map((p) => p[1]),
+      'its history stays, moved left by one',
+    ).toEqual(open.points.map((p) => p[1]));
     expect(closed.alpha).toBeLessThan(open.alpha);
   });
 });

@@ -8,7 +8,10 @@ import { device, startedBridge } from './fixtures.js';
 
 async function panel(kind: 'web' | 'electron', over: Parameters<typeof startedBridge>[1] = {}) {
   const bridge = startedBridge(kind, {
-    'device.update': (patch) => (patch.sharedFolder && !patch.sharedFolder.startsWith('/') ? fail('FERRY_ERR_BAD_ARGUMENT', `Choose a full folder path, not "${patch.sharedFolder}"`) : device(patch)),
+    'device.update': (patch) =>
+      patch.sharedFolder && !patch.sharedFolder.startsWith('/')
+        ? fail('FERRY_ERR_BAD_ARGUMENT', `Choose a full folder path, not "${patch.sharedFolder}"`)
+        : device(patch),
     ...over,
   });
   const app = new AppState(bridge);
@@ -80,7 +83,10 @@ describe('DevicePanel', () => {
   });
 
   it('says why this device is not sharing', async () => {
-    await panel('web', { 'device.get': () => device({ serving: false, error: { code: 'FERRY_ERR_PERMISSION', message: 'Ferry may not read /root/share' } }) });
+    await panel('web', {
+      'device.get': () =>
+        device({ serving: false, error: { code: 'FERRY_ERR_PERMISSION', message: 'Ferry may not read /root/share' } }),
+    });
     expect(screen.getByTestId('device-error').textContent).toContain('Permission denied');
     expect(screen.getByTestId('device-error').textContent).toContain('Ferry may not read /root/share');
   });

@@ -45,4 +45,5 @@ export function dataTransfer(dropped: (FakeEntry | File)[]): DataTransfer {
   return { types: ['Files'], files, items, dropEffect: 'none', effectAllowed: 'all' } as unknown as DataTransfer;
 }
 
-export const file = (name: string, size: number, lastModified = 1_714_554_754_567) => new File([new Uint8Array(size)], name, { lastModified });
+export const file = (name: string, size: number, lastModified = 1_714_554_754_567) =>
+  new File([new Uint8Array(size)], name, { lastModified });

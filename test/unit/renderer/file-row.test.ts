@@ -12,7 +12,17 @@ import { entry } from './fixtures.js';
 const EMOJI = /\p{Extended_Pictographic}/u;
 
 function row(e: RemoteEntry) {
-  render(FileRow, { props: { entry: e, index: 0, id: `r-${e.name}`, selected: false, focused: false, onClick: () => {}, onOpen: () => {} } });
+  render(FileRow, {
+    props: {
+      entry: e,
+      index: 0,
+      id: `r-${e.name}`,
+      selected: false,
+      focused: false,
+      onClick: () => {},
+      onOpen: () => {},
+    },
+  });
   return screen.getAllByTestId('remote-row').find((r) => r.dataset.name === e.name)!;
 }
 
@@ -41,7 +51,9 @@ describe('FileRow', () => {
     const size = r.querySelector('.size')!;
     const date = r.querySelector('.mtime')!;
     expect(size.textContent).toBe('3.0 MiB');
-    expect(date.textContent).toBe(new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }).format(mtime));
+    expect(date.textContent).toBe(
+      new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }).format(mtime),
+    );
     expect(date.getAttribute('title')).toBe(date.textContent);
     const dir = row(entry('photos', 'dir', 4096, mtime));
     expect(dir.querySelector('.size')!.textContent).toBe('');

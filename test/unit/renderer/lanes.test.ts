@@ -31,7 +31,11 @@ describe('laneWords', () => {
   it('gives speed and bytes in flight only while the transfer runs and the socket is open', () => {
     expect(laneWords(socket(), true)).toEqual({ state: 'open', speed: '34 MiB/s', detail: '4.0 KiB in flight' });
     expect(laneWords(socket(), false)).toEqual({ state: 'closed', speed: '—', detail: 'closed, 30 MiB moved' });
-    expect(laneWords(socket({ state: 'closed' }), true)).toEqual({ state: 'closed', speed: '—', detail: 'closed, 30 MiB moved' });
+    expect(laneWords(socket({ state: 'closed' }), true)).toEqual({
+      state: 'closed',
+      speed: '—',
+      detail: 'closed, 30 MiB moved',
+    });
   });
 
   it('closes every lane to draw once the transfer has ended', () => {
@@ -42,8 +46,10 @@ describe('laneWords', () => {
 });
 
 describe('SocketLanes', () => {
-  it('shows a finished transfer\'s sockets closed, with no speed', async () => {
-    const view = render(SocketLanes, { props: { sockets: [socket(), socket({ id: 2, state: 'closed' })], active: true } });
+  it("shows a finished transfer's sockets closed, with no speed", async () => {
+    const view = render(SocketLanes, {
+      props: { sockets: [socket(), socket({ id: 2, state: 'closed' })], active: true },
+    });
     const lanes = () => screen.getAllByTestId('socket-lane');
     expect(lanes().map((l) => l.dataset.state)).toEqual(['open', 'closed']);
     expect(lanes()[0]!.textContent).toContain('34 MiB/s');
@@ -59,7 +65,11 @@ describe('SocketLanes', () => {
 
 describe('LiveView lanes', () => {
   it('closes the lanes, in words and on the canvas, when the transfer ends with no snapshot after', async () => {
-    const bridge = startedBridge('web', { 'live.get': ({ id }) => snapshot(id, [2, 1], { sockets: [socket()] }) }, { transfers: [transfer({ id: 'j1' })] });
+    const bridge = startedBridge(
+      'web',
+      { 'live.get': ({ id }) => snapshot(id, [2, 1], { sockets: [socket()] }) },
+      { transfers: [transfer({ id: 'j1' })] },
+    );
     const app = new AppState(bridge);
     await app.start();
     const frames = new ManualFrames();

@@ -50,7 +50,16 @@ describe('FrameLoop', () => {
 describe('LiveBuffer', () => {
   it('decodes a snapshot once per version and keeps a throughput ring per socket', () => {
     const live = new LiveBuffer();
-    const sock = (bps: number) => ({ id: 4, local: 'a:1', remote: 'b:2', state: 'open' as const, bytesInFlight: 0, bytesSent: 0, bytesReceived: 0, bytesPerSecond: bps });
+    const sock = (bps: number) => ({
+      id: 4,
+      local: 'a:1',
+      remote: 'b:2',
+      state: 'open' as const,
+      bytesInFlight: 0,
+      bytesSent: 0,
+      bytesReceived: 0,
+      bytesPerSecond: bps,
+    });
     live.push(snapshot('t', [0, 2], { sockets: [sock(10)], carriers: [[0, 4]] }));
     const first = live.blocks('t');
     expect(live.blocks('t')).toBe(first); // same version: not decoded again

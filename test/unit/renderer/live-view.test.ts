@@ -9,10 +9,23 @@ import { snapshot, startedBridge, transfer } from './fixtures.js';
 import { ManualFrames } from './manual-frames.js';
 import { RecordingContext } from './recording-context.js';
 
-const socket = (id: number, bytesSent: number) => ({ id, local: `127.0.0.1:${5000 + id}`, remote: '127.0.0.1:7200', state: 'open' as const, bytesInFlight: 4096, bytesSent, bytesReceived: 0, bytesPerSecond: 1e6 });
+const socket = (id: number, bytesSent: number) => ({
+  id,
+  local: `127.0.0.1:${5000 + id}`,
+  remote: '127.0.0.1:7200',
+  state: 'open' as const,
+  bytesInFlight: 4096,
+  bytesSent,
+  bytesReceived: 0,
+  bytesPerSecond: 1e6,
+});
 
 async function setup() {
-  const bridge = startedBridge('web', { 'live.get': ({ id }) => snapshot(id, [2, 1, 0, 0], { sockets: [socket(1, 10)], carriers: [[1, 1]] }) }, { transfers: [transfer({ id: 'j1' })] });
+  const bridge = startedBridge(
+    'web',
+    { 'live.get': ({ id }) => snapshot(id, [2, 1, 0, 0], { sockets: [socket(1, 10)], carriers: [[1, 1]] }) },
+    { transfers: [transfer({ id: 'j1' })] },
+  );
   const app = new AppState(bridge);
   await app.start();
   const frames = new ManualFrames();
@@ -33,7 +46,7 @@ async function setup() {
 }
 
 describe('LiveView', () => {
-  it('loads the running transfer\'s picture and keeps data-blocks / data-verified current frame by frame', async () => {
+  it("loads the running transfer's picture and keeps data-blocks / data-verified current frame by frame", async () => {
     const { bridge, frames, contexts } = await setup();
     await waitFor(() => expect(bridge.callsOf('live.get')).toEqual([{ id: 'j1' }]));
     const map = screen.getByTestId('block-map');

@@ -52,7 +52,10 @@ describe('PeerList', () => {
   });
 
   it('adds an unreachable peer as offline and says why, there and in the list', async () => {
-    const error = { code: 'FERRY_ERR_UNREACHABLE' as const, message: 'Nothing answers at 10.9.9.9:7117: is Ferry running there?' };
+    const error = {
+      code: 'FERRY_ERR_UNREACHABLE' as const,
+      message: 'Nothing answers at 10.9.9.9:7117: is Ferry running there?',
+    };
     const { bridge } = await list(
       {
         'peers.add': () => peer({ id: 'p9', address: '10.9.9.9:7117', name: undefined, online: false, error }),
@@ -78,7 +81,11 @@ describe('PeerList', () => {
   it('shows a refusal from the engine with its title', async () => {
     await list({ 'peers.add': () => fail('FERRY_ERR_BAD_ARGUMENT', '"x:1" is not a peer address (bad host name)') });
     await add('x:1');
-    await waitFor(() => expect(screen.getByTestId('peer-add-message').textContent).toBe('Check what you entered: "x:1" is not a peer address (bad host name)'));
+    await waitFor(() =>
+      expect(screen.getByTestId('peer-add-message').textContent).toBe(
+        'Check what you entered: "x:1" is not a peer address (bad host name)',
+      ),
+    );
   });
 
   it('removes a peer only after the question is answered; Escape keeps it', async () => {
@@ -130,7 +137,10 @@ describe('PeerList', () => {
   });
 
   it('lets the "Added" confirmation go when the focus moves on from the form', async () => {
-    const { app } = await list({ 'peers.add': () => peer({ id: 'p2', address: '10.0.0.3:7117', name: 'Charlie', online: true }), 'browse.list': () => [] });
+    const { app } = await list({
+      'peers.add': () => peer({ id: 'p2', address: '10.0.0.3:7117', name: 'Charlie', online: true }),
+      'browse.list': () => [],
+    });
     const input = screen.getByTestId('peer-add-input');
     input.focus();
     await add('10.0.0.3:7117');
@@ -151,7 +161,13 @@ describe('PeerList', () => {
 
   it('keeps an "offline" warning until typing again, wherever the focus goes', async () => {
     const error = { code: 'FERRY_ERR_UNREACHABLE' as const, message: 'Nothing answers at 10.9.9.9:7117' };
-    render(PeerAddForm, { props: { onAdd: () => Promise.resolve(peer({ id: 'p9', address: '10.9.9.9:7117', name: undefined, online: false, error })), okMs: 20 } });
+    render(PeerAddForm, {
+      props: {
+        onAdd: () =>
+          Promise.resolve(peer({ id: 'p9', address: '10.9.9.9:7117', name: undefined, online: false, error })),
+        okMs: 20,
+      },
+    });
     await add('10.9.9.9:7117');
     await waitFor(() => expect(screen.getByTestId('peer-add-message').textContent).toContain('offline'));
     await new Promise((r) => setTimeout(r, 100));

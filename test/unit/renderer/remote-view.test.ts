@@ -32,7 +32,14 @@ const rowNames = () => screen.queryAllByTestId('remote-row').map((r) => r.datase
 describe('RemoteView', () => {
   it('lists folders first, sorted by name, and sorts by a column on its header (aria-sort)', async () => {
     await browsing({
-      '': [entry('b.txt', 'file', 30, 3), entry('zeta', 'dir', 0, 1), entry('A.txt', 'file', 10, 2), entry('alpha', 'dir', 0, 9), entry('c10.txt', 'file', 20, 1), entry('c9.txt', 'file', 5, 5)],
+      '': [
+        entry('b.txt', 'file', 30, 3),
+        entry('zeta', 'dir', 0, 1),
+        entry('A.txt', 'file', 10, 2),
+        entry('alpha', 'dir', 0, 9),
+        entry('c10.txt', 'file', 20, 1),
+        entry('c9.txt', 'file', 5, 5),
+      ],
     });
     expect(rowNames()).toEqual(['alpha', 'zeta', 'A.txt', 'b.txt', 'c9.txt', 'c10.txt']);
     const header = (name: string) => screen.getByTestId(`sort-${name}`).parentElement!;
@@ -71,7 +78,11 @@ describe('RemoteView', () => {
   });
 
   it('opens a folder by double-click and by Enter, goes up by Backspace, and follows with the breadcrumbs', async () => {
-    const { bridge } = await browsing({ '': [entry('photos', 'dir')], photos: [entry('2023', 'dir'), entry('beach.jpg')], 'photos/2023': [] });
+    const { bridge } = await browsing({
+      '': [entry('photos', 'dir')],
+      photos: [entry('2023', 'dir'), entry('beach.jpg')],
+      'photos/2023': [],
+    });
     await fireEvent.dblClick(screen.getAllByTestId('remote-row')[0]!);
     await waitFor(() => expect(screen.getByTestId('remote-view').dataset.path).toBe('photos'));
     expect(within(screen.getByTestId('breadcrumbs')).getByText('photos')).toBeTruthy();
@@ -105,14 +116,27 @@ describe('RemoteView', () => {
     await fireEvent.click(rows()[3]!, { shiftKey: true }); // a..c
     await fireEvent.click(rows()[0]!, { ctrlKey: true }); // + d
     await fireEvent.click(rows()[2]!, { ctrlKey: true }); // - b
-    expect(rows().filter((r) => r.getAttribute('aria-selected') === 'true').map((r) => r.dataset.name)).toEqual(['d', 'a', 'c']);
+    expect(
+      rows()
+        .filter((r) => r.getAttribute('aria-selected') === 'true')
+        .map((r) => r.dataset.name),
+    ).toEqual(['d', 'a', 'c']);
     expect(download.disabled).toBe(false);
     await fireEvent.click(download);
     expect(bridge.callsOf('transfers.download')).toEqual([{ peer: 'p1', paths: ['d', 'a', 'c'] }]);
   });
 
-  it('shows the engine\'s error in words when the folder cannot be listed', async () => {
-    const bridge = startedBridge('web', { 'browse.list': () => Promise.reject(Object.assign(new Error('Nothing answers at 127.0.0.1:7200'), { code: 'FERRY_ERR_UNREACHABLE' })) }, { peers: [peer()] });
+  it("shows the engine's error in words when the folder cannot be listed", async () => {
+    const bridge = startedBridge(
+      'web',
+      {
+        'browse.list': () =>
+          Promise.reject(
+            Object.assign(new Error('Nothing answers at 127.0.0.1:7200'), { code: 'FERRY_ERR_UNREACHABLE' }),
+          ),
+      },
+      { peers: [peer()] },
+    );
     const app = new AppState(bridge);
     await app.start();
     app.selectPeer('p1');
@@ -151,10 +175,17 @@ describe('RemoteView', () => {
     await fireEvent.drop(view, { dataTransfer: dt });
     expect(view.classList.contains('drop-active')).toBe(false);
     await waitFor(() => expect(bridge.callsOf('transfers.uploadStreamed')).toHaveLength(1));
-    const [arg] = bridge.callsOf('transfers.uploadStreamed') as { peer: string; to: string; entries: { path: string; kind: string; size: number; mtime: number; handle?: number }[] }[];
+    const [arg] = bridge.callsOf('transfers.uploadStreamed') as {
+      peer: string;
+      to: string;
+      entries: { path: string; kind: string; size: number; mtime: number; handle?: number }[];
+    }[];
     expect(arg!.peer).toBe('p1');
     expect(arg!.to).toBe('inbox');
-    const entries = arg!.entries.map(({ handle, ...rest }) => ({ ...rest, file: handle === undefined ? undefined : bridge.files.get(handle)?.name }));
+    const entries = arg!.entries.map(({ handle, ...rest }) => ({
+      ...rest,
+      file: handle === undefined ? undefined : bridge.files.get(handle)?.name,
+    }));
     expect(entries).toEqual([
       { path: 'a.txt', kind: 'file', size: 5, mtime: 1000, file: 'a.txt' },
       { path: 'pics', kind: 'dir', size: 0, mtime: expect.any(Number) as number, file: undefined },
@@ -169,7 +200,11 @@ describe('RemoteView', () => {
     const dt = dataTransfer([file('report.pdf', 3), file('notes', 1)]);
     await fireEvent.dragEnter(view, { dataTransfer: dt });
     await fireEvent.drop(view, { dataTransfer: dt });
-    await waitFor(() => expect(bridge.callsOf('transfers.upload')).toEqual([{ peer: 'p1', paths: ['/home/me/report.pdf', '/home/me/notes'], to: '' }]));
+    await waitFor(() =>
+      expect(bridge.callsOf('transfers.upload')).toEqual([
+        { peer: 'p1', paths: ['/home/me/report.pdf', '/home/me/notes'], to: '' },
+      ]),
+    );
   });
 
   it('ignores drags that carry no files (text dragged around the page)', async () => {
@@ -184,7 +219,11 @@ describe('RemoteView', () => {
 
 describe('PeerList drops', () => {
   it('sends files dropped on a peer to the top of its share, lighting the peer up meanwhile', async () => {
-    const bridge = startedBridge('web', { 'transfers.uploadStreamed': () => transfer({ id: 'u9' }) }, { peers: [peer(), peer({ id: 'p2', address: '10.0.0.2:7117', name: 'Charlie' })] });
+    const bridge = startedBridge(
+      'web',
+      { 'transfers.uploadStreamed': () => transfer({ id: 'u9' }) },
+      { peers: [peer(), peer({ id: 'p2', address: '10.0.0.2:7117', name: 'Charlie' })] },
+    );
     const app = new AppState(bridge);
     await app.start();
     render(PeerList, { props: { app } });
@@ -196,7 +235,11 @@ describe('PeerList drops', () => {
     await fireEvent.drop(item, { dataTransfer: dt });
     expect(item.classList.contains('drop-active')).toBe(false);
     await waitFor(() => expect(bridge.callsOf('transfers.uploadStreamed')).toHaveLength(1));
-    expect(bridge.callsOf('transfers.uploadStreamed')[0]).toMatchObject({ peer: 'p2', to: '', entries: [{ path: 'x.bin', kind: 'file', size: 9, handle: 1 }] });
+    expect(bridge.callsOf('transfers.uploadStreamed')[0]).toMatchObject({
+      peer: 'p2',
+      to: '',
+      entries: [{ path: 'x.bin', kind: 'file', size: 9, handle: 1 }],
+    });
     await waitFor(() => expect(app.transfer('u9')).toBeDefined());
   });
 });

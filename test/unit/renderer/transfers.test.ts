@@ -22,14 +22,18 @@ describe('TransferItem', () => {
     ['done', true, []],
   ];
   it.each(cases)('%s (incoming: %s) offers %j', (state, incoming, expected) => {
-    render(TransferItem, { props: { t: transfer({ state, incoming }), live: false, onAction: () => undefined, onSelect: () => undefined } });
+    render(TransferItem, {
+      props: { t: transfer({ state, incoming }), live: false, onAction: () => undefined, onSelect: () => undefined },
+    });
     expect(buttons()).toEqual(expected);
     expect(screen.getByTestId('transfer-item').dataset.state).toBe(state);
   });
 
   it('calls back with the button pressed', async () => {
     const onAction = vi.fn();
-    render(TransferItem, { props: { t: transfer({ state: 'paused' }), live: false, onAction, onSelect: () => undefined } });
+    render(TransferItem, {
+      props: { t: transfer({ state: 'paused' }), live: false, onAction, onSelect: () => undefined },
+    });
     await fireEvent.click(screen.getByTestId('transfer-resume'));
     await fireEvent.click(screen.getByTestId('transfer-cancel'));
     expect(onAction.mock.calls).toEqual([['resume'], ['cancel']]);
@@ -37,7 +41,18 @@ describe('TransferItem', () => {
 
   it('shows progress, bytes, speed and time left, which way and with whom', () => {
     render(TransferItem, {
-      props: { t: transfer({ bytesDone: 512 * 1024, bytesTotal: 2 * 1024 * 1024, bytesPerSecond: 1024 * 1024, etaSeconds: 90, label: 'big.iso' }), live: true, onAction: () => undefined, onSelect: () => undefined },
+      props: {
+        t: transfer({
+          bytesDone: 512 * 1024,
+          bytesTotal: 2 * 1024 * 1024,
+          bytesPerSecond: 1024 * 1024,
+          etaSeconds: 90,
+          label: 'big.iso',
+        }),
+        live: true,
+        onAction: () => undefined,
+        onSelect: () => undefined,
+      },
     });
     const item = screen.getByTestId('transfer-item');
     expect(item.dataset).toMatchObject({ label: 'big.iso', direction: 'upload', state: 'running' });
@@ -51,15 +66,32 @@ describe('TransferItem', () => {
   });
 
   it('marks uploads arriving from a peer as incoming, received here', () => {
-    render(TransferItem, { props: { t: transfer({ incoming: true, direction: 'upload' }), live: false, onAction: () => undefined, onSelect: () => undefined } });
+    render(TransferItem, {
+      props: {
+        t: transfer({ incoming: true, direction: 'upload' }),
+        live: false,
+        onAction: () => undefined,
+        onSelect: () => undefined,
+      },
+    });
     expect(screen.getByTestId('transfer-incoming')).toBeTruthy();
     expect(screen.getByTestId('transfer-item').textContent).toContain('↓');
     expect(screen.getByTestId('transfer-item').textContent).toContain('Receiving from Bravo');
   });
 
   it('says why a transfer failed, in words with a title', () => {
-    const error = { code: 'FERRY_ERR_DISK_FULL' as const, message: 'The disk holding /home/me/Downloads is full: free some space, then retry' };
-    render(TransferItem, { props: { t: transfer({ state: 'failed', error, failures: [{ path: 'a.bin', error }] }), live: false, onAction: () => undefined, onSelect: () => undefined } });
+    const error = {
+      code: 'FERRY_ERR_DISK_FULL' as const,
+      message: 'The disk holding /home/me/Downloads is full: free some space, then retry',
+    };
+    render(TransferItem, {
+      props: {
+        t: transfer({ state: 'failed', error, failures: [{ path: 'a.bin', error }] }),
+        live: false,
+        onAction: () => undefined,
+        onSelect: () => undefined,
+      },
+    });
     const why = screen.getByTestId('transfer-error');
     expect(why.textContent).toContain('Disk full');
     expect(why.textContent).toContain(error.message);
@@ -67,7 +99,14 @@ describe('TransferItem', () => {
   });
 
   it('is 100% when done', () => {
-    render(TransferItem, { props: { t: transfer({ state: 'done', bytesDone: 0, bytesTotal: 0 }), live: false, onAction: () => undefined, onSelect: () => undefined } });
+    render(TransferItem, {
+      props: {
+        t: transfer({ state: 'done', bytesDone: 0, bytesTotal: 0 }),
+        live: false,
+        onAction: () => undefined,
+        onSelect: () => undefined,
+      },
+    });
     expect(screen.getByTestId('transfer-progress').getAttribute('aria-valuenow')).toBe('100');
   });
 });

@@ -91,8 +91,10 @@ const until = async (cond: () => boolean, ms = 3000) => {
 };
 
 describe('webSocketUrl', () => {
-  it('is the page\'s own host, the /ws path and the page\'s token', () => {
-    expect(webSocketUrl({ protocol: 'http:', host: '127.0.0.1:4321', search: '?token=a%2Bb' })).toBe('ws://127.0.0.1:4321/ws?token=a%2Bb');
+  it("is the page's own host, the /ws path and the page's token", () => {
+    expect(webSocketUrl({ protocol: 'http:', host: '127.0.0.1:4321', search: '?token=a%2Bb' })).toBe(
+      'ws://127.0.0.1:4321/ws?token=a%2Bb',
+    );
   });
 });
 
@@ -101,14 +103,22 @@ describe('WebBridge', () => {
     const s = await shell((m, ws) => {
       if (m.type !== 'request') return;
       if (m.name === 'device.get') send(ws, { type: 'response', id: m.id, result: { ok: true, value: device() } });
-      else send(ws, { type: 'response', id: m.id, result: { ok: false, error: { code: 'FERRY_ERR_NOT_FOUND', message: 'That peer is no longer in the list' } } });
+      else
+        send(ws, {
+          type: 'response',
+          id: m.id,
+          result: { ok: false, error: { code: 'FERRY_ERR_NOT_FOUND', message: 'That peer is no longer in the list' } },
+        });
     });
     const b = bridge(s.port);
     // Asked while still connecting: queued, then sent.
     const first = b.request('device.get', null);
     const second = b.request('peers.remove', { id: 'p1' });
     await expect(first).resolves.toMatchObject({ name: 'Alpha' });
-    await expect(second).rejects.toMatchObject({ code: 'FERRY_ERR_NOT_FOUND', message: 'That peer is no longer in the list' });
+    await expect(second).rejects.toMatchObject({
+      code: 'FERRY_ERR_NOT_FOUND',
+      message: 'That peer is no longer in the list',
+    });
     expect(s.texts).toEqual([
       { type: 'request', id: 1, name: 'device.get', arg: null },
       { type: 'request', id: 2, name: 'peers.remove', arg: { id: 'p1' } },
@@ -130,7 +140,7 @@ describe('WebBridge', () => {
     expect(names).toEqual(['One']);
   });
 
-  it('answers the shell\'s reads of a registered file with [u32 BE id][bytes], and a read-error for an unknown handle', async () => {
+  it("answers the shell's reads of a registered file with [u32 BE id][bytes], and a read-error for an unknown handle", async () => {
     const s = await shell();
     const b = bridge(s.port);
     const ws = await s.next();
@@ -140,7 +150,9 @@ describe('WebBridge', () => {
     send(ws, { type: 'read', id: 9, handle, position: 990, length: 64 }); // past the end: fewer bytes
     send(ws, { type: 'read', id: 10, handle: handle + 99, position: 0, length: 1 });
     await until(() => s.binaries.length === 2 && s.texts.length === 1);
-    const byId = new Map(s.binaries.map((m) => [new DataView(m.buffer, m.byteOffset).getUint32(0, false), m.subarray(4)]));
+    const byId = new Map(
+      s.binaries.map((m) => [new DataView(m.buffer, m.byteOffset).getUint32(0, false), m.subarray(4)]),
+    );
     expect(s.binaries.some((m) => [...m.subarray(0, 4)].join() === '1,2,3,4')).toBe(true);
     expect(byId.get(0x01020304)).toEqual(bytes.subarray(100, 150));
     expect(byId.get(9)).toEqual(bytes.subarray(990));
@@ -182,7 +194,8 @@ describe('WebBridge', () => {
     expect(delays.slice(0, 5)).toEqual([20, 40, 80, 160, 160]);
     // It comes back on the same port: the bridge finds it again.
     const back = await shell((m, sock) => {
-      if (m.type === 'request') send(sock, { type: 'response', id: m.id, result: { ok: true, value: device({ name: 'Back' }) } });
+      if (m.type === 'request')
+        send(sock, { type: 'response', id: m.id, result: { ok: true, value: device({ name: 'Back' }) } });
     }, port);
     await back.next();
     await until(() => states.at(-1) === 'open');

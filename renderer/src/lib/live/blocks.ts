@@ -2,7 +2,13 @@
  * The block bytes of a LiveSnapshot: base64 of one byte per block (BLOCK_* in shared/contract).
  * Decoded here without atob, so it is pure and runs anywhere.
  */
-import { BLOCK_FAILED, BLOCK_INFLIGHT, BLOCK_PENDING, BLOCK_RETRIED, BLOCK_VERIFIED } from '../../../../shared/contract.js';
+import {
+  BLOCK_FAILED,
+  BLOCK_INFLIGHT,
+  BLOCK_PENDING,
+  BLOCK_RETRIED,
+  BLOCK_VERIFIED,
+} from '../../../../shared/contract.js';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const LOOKUP = new Uint8Array(128);

@@ -64,7 +64,11 @@ export function layoutBlockMap(total: number, size: BlockMapSize): BlockMapLayou
  * `min` and `max`. A 50-block transfer gets two rows, not a mostly empty box; a big one gets
  * `max`, and smaller cells (layoutBlockMap).
  */
-export function blockMapHeight(total: number, width: number, opts: { maxCell?: number; min?: number; max?: number } = {}): number {
+export function blockMapHeight(
+  total: number,
+  width: number,
+  opts: { maxCell?: number; min?: number; max?: number } = {},
+): number {
   const maxCell = opts.maxCell ?? 14;
   const min = opts.min ?? 2 * maxCell;
   const max = Math.max(min, opts.max ?? 120);

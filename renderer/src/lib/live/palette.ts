@@ -3,7 +3,13 @@
  * both the light and the dark theme. Sockets get distinct hues, none of them green, red, amber
  * or grey, so a block in flight never looks finished or failed.
  */
-import { BLOCK_FAILED, BLOCK_INFLIGHT, BLOCK_PENDING, BLOCK_RETRIED, BLOCK_VERIFIED } from '../../../../shared/contract.js';
+import {
+  BLOCK_FAILED,
+  BLOCK_INFLIGHT,
+  BLOCK_PENDING,
+  BLOCK_RETRIED,
+  BLOCK_VERIFIED,
+} from '../../../../shared/contract.js';
 
 export const BLOCK_COLORS: Readonly<Record<number, string>> = {
   [BLOCK_PENDING]: '#8a8f98',
@@ -13,7 +19,16 @@ export const BLOCK_COLORS: Readonly<Record<number, string>> = {
   [BLOCK_RETRIED]: '#f5a524',
 };
 
-export const SOCKET_COLORS: readonly string[] = ['#3b82f6', '#a855f7', '#06b6d4', '#ec4899', '#6366f1', '#14b8a6', '#d946ef', '#0ea5e9'];
+export const SOCKET_COLORS: readonly string[] = [
+  '#3b82f6',
+  '#a855f7',
+  '#06b6d4',
+  '#ec4899',
+  '#6366f1',
+  '#14b8a6',
+  '#d946ef',
+  '#0ea5e9',
+];
 
 export function socketColor(socketId: number): string {
   const n = SOCKET_COLORS.length;

@@ -4,7 +4,13 @@
  * reactive state; per-block live data goes to a plain LiveBuffer, never into $state.
  */
 import { SvelteMap } from 'svelte/reactivity';
-import type { DeviceSettings, DeviceState, LiveSnapshot, PeerState, TransferView } from '../../../../shared/contract.js';
+import type {
+  DeviceSettings,
+  DeviceState,
+  LiveSnapshot,
+  PeerState,
+  TransferView,
+} from '../../../../shared/contract.js';
 import type { ErrorInfo } from '../../../../shared/errors.js';
 import type { SocketInfo } from '../../../../shared/events.js';
 import type { Bridge, ConnectionState } from '../bridge.js';
@@ -12,12 +18,14 @@ import { toInfo } from '../errors.js';
 import { LiveBuffer } from '../live/live-buffer.js';
 import { FINISHED } from '../transfer-view.js';
 import { BrowseState } from './browse-state.svelte.js';
+import { TrustState } from './trust-state.svelte.js';
 import { Uploads } from './uploads.js';
 
 export class AppState {
   readonly bridge: Bridge;
   readonly browse: BrowseState;
   readonly uploads: Uploads;
+  readonly trust: TrustState;
   readonly live = new LiveBuffer();
   #device = $state.raw<DeviceState | null>(null);
   #peers = $state.raw<PeerState[]>([]);
@@ -30,14 +38,22 @@ export class AppState {
   #liveTick = $state(0);
   #unsubscribe: (() => void)[] = [];
 
-  #transferList = $derived([...this.#transfers.values()].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)));
+  #transferList = $derived(
+    [...this.#transfers.values()].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)),
+  );
   #liveId = $derived.by(() => {
     const chosen = this.#selectedTransferId;
     if (chosen && this.#transfers.has(chosen)) return chosen;
     const list = this.#transferList;
     // Else the one moving, else one waiting, else the newest: a finished transfer's last
     // picture stays in view rather than vanishing the moment it ends.
-    return (list.find((t) => t.state === 'running' || t.state === 'verifying') ?? list.find((t) => !FINISHED.has(t.state)) ?? list[0])?.id ?? null;
+    return (
+      (
+        list.find((t) => t.state === 'running' || t.state === 'verifying') ??
+        list.find((t) => !FINISHED.has(t.state)) ??
+        list[0]
+      )?.id ?? null
+    );
   });
   #liveSockets = $derived.by((): SocketInfo[] => {
     void this.#liveTick;
@@ -48,6 +64,11 @@ export class AppState {
     this.bridge = bridge;
     this.browse = new BrowseState(bridge);
     this.uploads = new Uploads(bridge, (err) => this.report(err));
+    this.trust = new TrustState(
+      bridge,
+      (err) => this.report(err),
+      (peer) => this.#updatePeer(peer),
+    );
   }
 
   get device(): DeviceState | null {
@@ -93,6 +114,7 @@ export class AppState {
       b.on('peers', (p) => this.#setPeers(p)),
       b.on('transfer', (t) => this.#onTransfer(t)),
       b.on('live', (s) => this.#onLive(s)),
+      ...this.trust.listen(),
     );
     if (b.onConnection) {
       this.#unsubscribe.push(
@@ -121,6 +143,7 @@ export class AppState {
       this.#device = device;
       this.#setPeers(peers);
       this.#replaceTransfers(transfers);
+      await this.trust.load();
     });
   }
 
@@ -166,12 +189,15 @@ export class AppState {
 
   async checkPeer(id: string): Promise<void> {
     const p = await this.#act(() => this.bridge.request('peers.check', { id }));
-    if (p) this.#upsertPeer(p);
+    if (p) this.#updatePeer(p);
   }
 
+  /** Select a peer; a paired one is browsed (an unpaired one shows "Pair first" instead). */
   selectPeer(id: string): void {
     this.#selectedPeerId = id;
-    void this.browse.open(id, '');
+    const peer = this.#peers.find((p) => p.id === id);
+    if (peer && !peer.trusted) this.browse.close();
+    else void this.browse.open(id, '');
   }
 
   // ---- transfers -----------------------------------------------------------------------------
@@ -243,7 +269,8 @@ export class AppState {
     this.#transfers.set(t.id, t);
     // An upload to the peer being browsed just ended: its folder may show new files.
     const ended = FINISHED.has(t.state) && (!before || !FINISHED.has(before.state));
-    if (ended && t.direction === 'upload' && !t.incoming && this.selectedPeer?.address === t.peer) void this.browse.refresh();
+    if (ended && t.direction === 'upload' && !t.incoming && this.selectedPeer?.address === t.peer)
+      void this.browse.refresh();
   }
 
   #onLive(s: LiveSnapshot): void {
@@ -252,11 +279,22 @@ export class AppState {
   }
 
   #setPeers(peers: PeerState[]): void {
+    const before = this.selectedPeer;
     this.#peers = peers;
-    if (this.#selectedPeerId && !peers.some((p) => p.id === this.#selectedPeerId)) {
+    const now = this.selectedPeer;
+    if (this.#selectedPeerId && !now) {
       this.#selectedPeerId = null;
       this.browse.close();
+    } else if (now?.trusted && !before?.trusted && now.address) {
+      // Just paired with the peer on screen: show its folder.
+      void this.browse.open(now.id, '');
     }
+  }
+
+  /** A newer state of a peer already listed (a peer no longer listed stays gone). */
+  #updatePeer(peer: PeerState): void {
+    if (this.#peers.some((p) => p.id === peer.id))
+      this.#setPeers(this.#peers.map((p) => (p.id === peer.id ? peer : p)));
   }
 
   #upsertPeer(peer: PeerState): void {

@@ -20,14 +20,24 @@ export class Uploads {
   /** Send a drop. Reads the DataTransfer before its first await: browsers empty it after the event. */
   drop(peer: string, to: string, dt: DataTransfer): Promise<TransferView | undefined> {
     const pathFor = this.#bridge.pathForFile?.bind(this.#bridge);
-    if (pathFor) return this.#paths(peer, to, [...dt.files].map((f) => pathFor(f)));
+    if (pathFor)
+      return this.#paths(
+        peer,
+        to,
+        [...dt.files].map((f) => pathFor(f)),
+      );
     const payload = captureDrop(dt);
     return this.#stream(peer, to, () => resolveDrop(payload, Date.now()));
   }
 
   files(peer: string, to: string, files: File[]): Promise<TransferView | undefined> {
     const pathFor = this.#bridge.pathForFile?.bind(this.#bridge);
-    if (pathFor) return this.#paths(peer, to, files.map((f) => pathFor(f)));
+    if (pathFor)
+      return this.#paths(
+        peer,
+        to,
+        files.map((f) => pathFor(f)),
+      );
     return this.#stream(peer, to, () => Promise.resolve(entriesFromFiles(files, Date.now())));
   }
 
@@ -37,7 +47,9 @@ export class Uploads {
       const paths =
         what === 'files'
           ? await this.#bridge.request('dialog.chooseFiles', { title: 'Choose files to send' })
-          : [await this.#bridge.request('dialog.chooseFolder', { title: 'Choose a folder to send' })].filter((p): p is string => !!p);
+          : [await this.#bridge.request('dialog.chooseFolder', { title: 'Choose a folder to send' })].filter(
+              (p): p is string => !!p,
+            );
       if (paths.length === 0) return undefined;
       return await this.#bridge.request('transfers.upload', { peer, paths, to });
     } catch (err) {
@@ -49,7 +61,11 @@ export class Uploads {
   async #paths(peer: string, to: string, raw: string[]): Promise<TransferView | undefined> {
     const paths = raw.filter(Boolean);
     try {
-      if (paths.length === 0) throw new FerryError('FERRY_ERR_BAD_ARGUMENT', 'Nothing to send: what was dropped is not a file or folder on this computer');
+      if (paths.length === 0)
+        throw new FerryError(
+          'FERRY_ERR_BAD_ARGUMENT',
+          'Nothing to send: what was dropped is not a file or folder on this computer',
+        );
       return await this.#bridge.request('transfers.upload', { peer, paths, to });
     } catch (err) {
       this.#report(err);
@@ -62,8 +78,13 @@ export class Uploads {
     try {
       if (!register) throw new FerryError('FERRY_ERR_UNSUPPORTED', 'This window cannot send dropped files');
       const picked = await pick();
-      if (!picked.some((p) => p.kind === 'file')) throw new FerryError('FERRY_ERR_BAD_ARGUMENT', 'Nothing to send: no files were dropped');
-      return await this.#bridge.request('transfers.uploadStreamed', { peer, to, entries: toStreamed(picked, register) });
+      if (!picked.some((p) => p.kind === 'file'))
+        throw new FerryError('FERRY_ERR_BAD_ARGUMENT', 'Nothing to send: no files were dropped');
+      return await this.#bridge.request('transfers.uploadStreamed', {
+        peer,
+        to,
+        entries: toStreamed(picked, register),
+      });
     } catch (err) {
       this.#report(err);
       return undefined;
