@@ -49,7 +49,7 @@ export async function ls(cmd: LsCommand): Promise<number> {
   } catch (e) {
     throw e instanceof FerryError ? explainRefusal(e, client, cmd.device) : e;
   } finally {
-    client.close();
+    await client.closeGracefully();
   }
   if (json) {
     out(JSON.stringify(sortEntries(entries), null, 2));

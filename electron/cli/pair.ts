@@ -56,7 +56,7 @@ export async function pair(peer: PeerAddress, dev: LocalDevice): Promise<number>
     }
     throw e;
   } finally {
-    client?.close();
+    await client?.closeGracefully();
     stop.dispose();
   }
 }

@@ -153,7 +153,7 @@ async function closeGently(client: FerryClient, afterCancel: boolean): Promise<v
     ]);
     clearTimeout(timer);
   }
-  client.close();
+  await client.closeGracefully();
 }
 
 /** Resolve when `subscribe` calls done, or after `ms`; unsubscribe and clear the timer either way. */

@@ -180,6 +180,8 @@ export class FerryClient {
     const fp = this.session.peer.fingerprint;
     if (!t) return true;
     if (!fp) return false;
+    // Our own certificate: the other end holds this device's key (the same home), so it is us.
+    if (fp.equals(t.identity.fingerprint)) return true;
     return !!t.expect?.some((e) => e.equals(fp)) || !!t.trust?.get(fp);
   }
 
@@ -347,5 +349,17 @@ export class FerryClient {
 
   close(): void {
     this.session.close(new FerryError('FERRY_ERR_CANCELLED', 'Closed by this side'));
+  }
+
+  /**
+   * Close, and resolve once what was written has left (at most `ms`): a process that exits right
+   * after a transfer must not cut off its last messages (over TLS, writes are encrypted and sent
+   * a moment later, so an exit straight after close() would lose the final `complete`).
+   */
+  async closeGracefully(ms = 1000): Promise<void> {
+    this.close();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.session.control.gone, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
   }
 }

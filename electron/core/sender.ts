@@ -107,6 +107,7 @@ export class Sender implements TransferHandler {
   private readonly inflight = new Map<number, InFlight>();
   private readonly failedFiles = new Set<number>();
   private aborted: FerryError | undefined;
+  private completed = false;
 
   constructor(
     private readonly host: TransferHost,
@@ -363,6 +364,10 @@ export class Sender implements TransferHandler {
         this.transfer.emitProgress(false);
         break;
       case 'complete':
+        // Everything landed. The peer may close right after saying so (a CLI that is done), and
+        // that close can arrive before run() resumes: the transfer ends well, whatever comes next.
+        this.completed = true;
+        this.transfer.finish();
         this.completeResolve();
         break;
       case 'cancel':
@@ -379,7 +384,7 @@ export class Sender implements TransferHandler {
 
   /** Stop: the session died, the peer cancelled, or the user did. */
   abort(err: FerryError): void {
-    if (this.aborted) return;
+    if (this.aborted || this.completed) return;
     this.aborted = err;
     this.dropInflight(() => true);
     this.completeReject(err);

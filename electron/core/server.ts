@@ -74,6 +74,9 @@ export interface ServerEvents {
   connectionError: [FerryError];
 }
 
+/** What a connection from this very device (same key, same home) may do: everything. */
+const SELF_PERMISSIONS = { browse: true, send: true, autoAccept: true } as const;
+
 /** An upload nobody answers is declined after this long. */
 const ASK_TIMEOUT_MS = 60_000;
 
@@ -176,7 +179,12 @@ export class FerryServer extends EventEmitter<ServerEvents> {
     if (!t) return undefined;
     return {
       localFingerprint: t.identity.fingerprint,
-      permissions: (peer) => (peer.fingerprint ? t.trust.get(peer.fingerprint)?.permissions : undefined),
+      permissions: (peer) => {
+        if (!peer.fingerprint) return undefined;
+        // The same identity on both ends (two terminals with one home) is this device itself.
+        if (peer.fingerprint.equals(t.identity.fingerprint)) return SELF_PERMISSIONS;
+        return t.trust.get(peer.fingerprint)?.permissions;
+      },
       askUpload: (req) =>
         new Promise<boolean>((resolve) => {
           if (this.listenerCount('upload') === 0) return resolve(false);

@@ -265,6 +265,9 @@ describe('ferry serve, ls, send and get against a live server', () => {
     expect(gotFile.code, gotFile.stderr).toBe(0);
     expect(gotFile.outLines[0]).toMatch(new RegExp(`^received 1 file \\(3\\.0 MiB\\) from ${server.address} in `));
     expect(readTree(outFile)).toEqual({ 'big.bin': readTree(photos)['big.bin'] });
+    // The serving side saw it end well too: the client's last message ("complete") left before it
+    // exited (regression: over TLS an exit straight after close() cut it off, "download failed").
+    expect(await server.waitForStderr(/^sent 1 file \(3\.0 MiB\) to 127\.0\.0\.1:\d+$/)).toBeTruthy();
 
     const outDir = makeTmp('ferry-cli-out-');
     const gotDir = await client(['get', server.address, 'photos', '--out', outDir]);

@@ -240,3 +240,18 @@ describe('a machine in the middle', () => {
     expect(await cPairing.result).toBe('declined');
   });
 });
+
+describe('one device, two terminals', () => {
+  it('trusts itself: a client with the same identity (the same home) lists and sends without pairing', async () => {
+    const a = await device('a');
+    const server = await serve(a);
+    const c = await connect(a, server.address().text);
+    expect(c.peerTrusted).toBe(true);
+    const file = path.join(a.dir, 'self.txt');
+    fs.writeFileSync(file, 'to myself');
+    await c.upload([file]).result();
+    expect(fs.readFileSync(path.join(a.dir, 'share', 'self.txt'), 'utf8')).toBe('to myself');
+    expect((await c.list('')).map((e) => e.name)).toEqual(['self.txt']);
+    expect(a.trust.list()).toEqual([]);
+  });
+});

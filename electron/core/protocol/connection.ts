@@ -72,6 +72,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private readonly keepaliveMs: number;
   private lastWrite = Date.now();
   private pingId = 0;
+  private resolveGone!: () => void;
+  /** Resolves when the stream has closed: whatever was written before destroy() went out. */
+  readonly gone = new Promise<void>((resolve) => (this.resolveGone = resolve));
   private readonly pauseReasons = new Set<unknown>();
   private readonly pings = new Map<number, () => void>();
   /** True once the peer's preamble and hello have arrived. */
@@ -157,6 +160,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       );
     });
     stream.on('close', () => {
+      this.resolveGone();
       this.destroy(new FerryError('FERRY_ERR_CONNECTION_LOST', 'Connection closed'));
     });
     const handshakeMs = opts.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
