@@ -41,7 +41,8 @@ import { pair } from './pair.js';
 import { serve } from './serve.js';
 import { checkTrustOptions, trust, type TrustCommand } from './trust.js';
 import { ui } from './ui.js';
-import { exitCodeForSignal, Interrupted, runTransfer } from './transfer.js';
+import { exitCodeForSignal, Interrupted } from './signals.js';
+import { runTransfer } from './transfer.js';
 
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;

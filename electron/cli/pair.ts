@@ -13,13 +13,13 @@ import type { FerryClient } from '../core/client.js';
 import type { PairingInitiator } from '../core/pairing.js';
 import { connect, type LocalDevice } from './device.js';
 import { err, out, safeName } from './output.js';
-import { Interrupted } from './transfer.js';
+import { Interrupt, Interrupted } from './signals.js';
 
 /** How long a cancel waits for the peer to have read it before the connection closes. */
 const CANCEL_CONFIRM_MS = 1000;
 
 export async function pair(peer: PeerAddress, dev: LocalDevice): Promise<number> {
-  const stop = new SignalRace();
+  const stop = new Interrupt();
   let client: FerryClient | undefined;
   let pairing: PairingInitiator | undefined;
   try {
@@ -63,35 +63,4 @@ export async function pair(peer: PeerAddress, dev: LocalDevice): Promise<number>
 
 function declined(name: string): FerryError {
   return new FerryError('FERRY_ERR_DECLINED', `${name} declined the pairing`);
-}
-
-/** Reject with Interrupted at the first SIGINT or SIGTERM; a second one leaves at once. */
-class SignalRace {
-  private signal: NodeJS.Signals | undefined;
-  private readonly wakers = new Set<() => void>();
-
-  constructor() {
-    process.on('SIGINT', this.onSignal);
-    process.on('SIGTERM', this.onSignal);
-  }
-
-  private readonly onSignal = (signal: NodeJS.Signals): void => {
-    if (this.signal) process.exit(signal === 'SIGTERM' ? 143 : 130);
-    this.signal = signal;
-    for (const wake of this.wakers) wake();
-  };
-
-  race<T>(p: Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      if (this.signal) return reject(new Interrupted(this.signal));
-      const wake = (): void => reject(new Interrupted(this.signal!));
-      this.wakers.add(wake);
-      p.then(resolve, reject).finally(() => this.wakers.delete(wake));
-    });
-  }
-
-  dispose(): void {
-    process.off('SIGINT', this.onSignal);
-    process.off('SIGTERM', this.onSignal);
-  }
 }

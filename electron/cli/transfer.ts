@@ -16,6 +16,7 @@ import type { Transfer } from '../core/transfer.js';
 import { connect, explainRefusal, type LocalDevice } from './device.js';
 import { err, oneLine, out, Tally, transferSummaryLine } from './output.js';
 import { ProgressBar } from './progress.js';
+import { Interrupt, Interrupted } from './signals.js';
 
 export interface TransferCommand {
   kind: 'send' | 'get';
@@ -32,14 +33,6 @@ export interface TransferCommand {
   device: LocalDevice;
   /** `--trust`: the devices the peer may be. */
   pinned: Buffer[];
-}
-
-/** The user stopped the command (SIGINT or SIGTERM); main prints `ferry: cancelled`. */
-export class Interrupted extends Error {
-  constructor(readonly signal: NodeJS.Signals) {
-    super('cancelled');
-    this.name = 'Interrupted';
-  }
 }
 
 /** Failures worth a reconnect: the network, not the request. */
@@ -59,7 +52,8 @@ export function backoffMs(retry: number): number {
 
 export async function runTransfer(cmd: TransferCommand): Promise<number> {
   const peerText = formatPeerAddress(cmd.peer);
-  const interrupt = new Interrupt();
+  let current: Transfer | undefined;
+  const interrupt = new Interrupt(() => current?.cancel());
   try {
     if (cmd.kind === 'send') await checkLocalPaths(cmd.paths);
     // The first connection is not retried: a peer that is not there at all is a plain error.
@@ -75,9 +69,9 @@ export async function runTransfer(cmd: TransferCommand): Promise<number> {
         const t = start(client, cmd);
         tally.attach(t);
         const bar = ProgressBar.forTransfer(t, t.info.label);
-        interrupt.current = t;
+        current = t;
         summary = await t.done();
-        interrupt.current = undefined;
+        current = undefined;
         bar?.clear();
         if (summary.error) {
           failure = explainRefusal(new FerryError(summary.error.code, summary.error.message), client, cmd.device);
@@ -154,68 +148,4 @@ async function closeGently(client: FerryClient, afterCancel: boolean): Promise<v
     clearTimeout(timer);
   }
   await client.closeGracefully();
-}
-
-/** Resolve when `subscribe` calls done, or after `ms`; unsubscribe and clear the timer either way. */
-function waitFor(subscribe: (done: () => void) => () => void, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    let unsubscribe = (): void => undefined;
-    const done = (): void => {
-      clearTimeout(timer);
-      unsubscribe();
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    unsubscribe = subscribe(done);
-  });
-}
-
-/**
- * SIGINT and SIGTERM during a send or get: cancel the transfer in progress (or stop waiting),
- * and let runTransfer end with Interrupted. A second signal leaves at once.
- */
-class Interrupt {
-  signal: NodeJS.Signals | undefined;
-  current: Transfer | undefined;
-  private readonly wakers = new Set<() => void>();
-
-  constructor() {
-    process.on('SIGINT', this.onSignal);
-    process.on('SIGTERM', this.onSignal);
-  }
-
-  private readonly onSignal = (signal: NodeJS.Signals): void => {
-    if (this.signal) process.exit(exitCodeForSignal(signal));
-    this.signal = signal;
-    this.current?.cancel();
-    for (const wake of this.wakers) wake();
-  };
-
-  /** The promise's value, or Interrupted as soon as a signal arrives. */
-  race<T>(p: Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      if (this.signal) return reject(new Interrupted(this.signal));
-      const wake = (): void => reject(new Interrupted(this.signal!));
-      this.wakers.add(wake);
-      p.then(resolve, reject).finally(() => this.wakers.delete(wake));
-    });
-  }
-
-  /** Wait, or stop waiting at a signal. */
-  sleep(ms: number): Promise<void> {
-    return waitFor((done) => {
-      this.wakers.add(done);
-      return () => this.wakers.delete(done);
-    }, ms);
-  }
-
-  dispose(): void {
-    process.off('SIGINT', this.onSignal);
-    process.off('SIGTERM', this.onSignal);
-  }
-}
-
-/** The shell's convention: 128 + the signal number. */
-export function exitCodeForSignal(signal: NodeJS.Signals): number {
-  return signal === 'SIGTERM' ? 143 : 130;
 }

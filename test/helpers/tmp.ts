@@ -3,7 +3,6 @@
  * way to write a small tree in one call and to read one back as plain data that `toEqual` can
  * compare (relative path -> kind, sha256, size, mtime).
  */
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -63,42 +62,4 @@ export function writeTree(dir: string, tree: TreeSpec): void {
   }
 }
 
-export interface TreeEntry {
-  kind: 'file' | 'dir' | 'link' | 'other';
-  /** sha256 of a file's bytes, hex. */
-  sha256?: string;
-  size: number;
-  /** Modification time in whole milliseconds, rounded as Ferry rounds it on the wire. */
-  mtime: number;
-  /** Where a symbolic link points (links are never followed). */
-  target?: string;
-}
-
-export function sha256File(file: string): string {
-  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-}
-
-/** Everything under `dir`, '/'-separated relative path -> entry, in sorted order. */
-export function readTree(dir: string): Record<string, TreeEntry> {
-  const out: Record<string, TreeEntry> = {};
-  const walk = (abs: string, rel: string): void => {
-    for (const name of fs.readdirSync(abs).sort()) {
-      const a = path.join(abs, name);
-      const r = rel ? `${rel}/${name}` : name;
-      const st = fs.lstatSync(a);
-      const mtime = Math.round(st.mtimeMs);
-      if (st.isSymbolicLink()) {
-        out[r] = { kind: 'link', size: 0, mtime, target: fs.readlinkSync(a) };
-      } else if (st.isDirectory()) {
-        out[r] = { kind: 'dir', size: 0, mtime };
-        walk(a, r);
-      } else if (st.isFile()) {
-        out[r] = { kind: 'file', sha256: sha256File(a), size: st.size, mtime };
-      } else {
-        out[r] = { kind: 'other', size: 0, mtime };
-      }
-    }
-  };
-  walk(dir, '');
-  return out;
-}
+export { readTree, sha256File, type TreeEntry } from './tree.js';

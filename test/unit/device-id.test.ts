@@ -13,20 +13,11 @@ import {
   parseDeviceId,
   shortDeviceId,
 } from '../../electron/core/identity/device-id.js';
-import { FerryError } from '../../shared/errors.js';
+import { codeOf } from '../helpers/errors.js';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 /** A real Syncthing device ID (lib/protocol/deviceid_test.go). */
 const SYNCTHING_ID = 'P56IOI7-MZJNU2Y-IQGDREY-DM2MGTI-MGL3BXN-PQ6W5BM-TBBZ4TJ-XZWICQ2';
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (err) {
-    return err instanceof FerryError ? err.code : `not a FerryError: ${String(err)}`;
-  }
-  return undefined;
-}
 
 describe('device ID format (Syncthing compatible)', () => {
   it('computes Syncthing check characters', () => {

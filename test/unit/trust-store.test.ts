@@ -9,20 +9,11 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatDeviceId } from '../../electron/core/identity/device-id.js';
 import { DEFAULT_PERMISSIONS, type TrustedDevice, TrustStore } from '../../electron/core/identity/trust-store.js';
-import { FerryError } from '../../shared/errors.js';
 import { makeTmp } from '../helpers/tmp.js';
+import { codeOf } from '../helpers/errors.js';
 
 const fp = (seed: string): Buffer => createHash('sha256').update(seed).digest();
 const posix = process.platform !== 'win32';
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (err) {
-    return err instanceof FerryError ? err.code : `not a FerryError: ${String(err)}`;
-  }
-  return undefined;
-}
 
 describe('TrustStore', () => {
   it('starts empty when there is no file, and writes none until something changes', () => {
