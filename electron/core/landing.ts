@@ -191,9 +191,10 @@ export async function syncBatch(
   if (files.length >= SYNCFS_MIN_FILES && syncfsWorks !== false) {
     const byDevice = new Map<number, string>();
     try {
-      for (const f of files) {
-        const dev = fs.statSync(f.dir).dev;
-        if (!byDevice.has(dev)) byDevice.set(dev, f.dir);
+      // One stat per folder, not per file: a batch of 1,000 small files is usually one folder.
+      for (const dir of new Set(files.map((f) => f.dir))) {
+        const dev = fs.statSync(dir).dev;
+        if (!byDevice.has(dev)) byDevice.set(dev, dir);
       }
       const ok = (await Promise.all([...byDevice.values()].map(syncfs))).every(Boolean);
       if (syncfsWorks === undefined) syncfsWorks = ok;
