@@ -409,7 +409,7 @@ function serveOnTerminal(args: string[]): {
 
 describe('ferry serve in a terminal', () => {
   it.skipIf(!SCRIPT)(
-    'asks to pair (name, ID, code) and about each upload, and does what the person answers',
+    `asks to pair (name, ID, code) and about each upload, and does what the person answers${SCRIPT ? '' : ' (skipped: util-linux `script`, which gives ferry serve a terminal, is not installed)'}`,
     async () => {
       const [s, c] = await Promise.all([newDevice(), newDevice()]);
       const root = makeTmp('ferry-cli-tty-root-');

@@ -21,7 +21,9 @@ function errno(code: string, message = `${code}: something failed`): NodeJS.Errn
 }
 
 // Symlinks need special privileges on Windows; the guard's logic is the same there.
-const itLinks = it.skipIf(process.platform === 'win32');
+const noLinks = process.platform === 'win32';
+const itLinks = (name: string, fn: () => Promise<void> | void): void =>
+  it.skipIf(noLinks)(noLinks ? `${name} (skipped: symlinks need administrator rights on Windows)` : name, fn);
 
 let base: string; // temp dir holding the share and an "outside" folder
 let root: string; // the shared folder (as given, maybe not real)
